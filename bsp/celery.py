@@ -1,0 +1,41 @@
+"""The Celery application, its queues and the beat schedule."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsp.settings.production")
+
+
+class CeleryQueue(StrEnum):
+    """Separate queues so that a campaign backlog never delays an agent's reply."""
+
+    AGENT_REPLIES = "agent_replies"
+    BULK = "bulk"
+    WEBHOOKS = "webhooks"
+    MEDIA = "media"
+    HOUSEKEEPING = "housekeeping"
+    DEFAULT = "default"
+
+
+app = Celery("bsp", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(q.value) for q in CeleryQueue]
+app.conf.task_default_queue = CeleryQueue.DEFAULT.value
+app.conf.beat_schedule = {
+    "records.verify_audit_chains": {
+        "task": "records.verify_audit_chains",
+        "schedule": 3600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+}
+app.autodiscover_tasks()
+
+# Carry the request id of the HTTP request that enqueued a task into the task's logs.
+from bsp import observability  # noqa: E402
+
+observability.connect_celery_signals()

@@ -1,0 +1,1 @@
+"""Settings modules: ``production`` (the default, strict), ``dev`` (the demo), ``test``."""

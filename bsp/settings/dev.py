@@ -1,0 +1,15 @@
+"""The demo / local development settings: no external service needed."""
+
+from __future__ import annotations
+
+from .base import *
+
+DEBUG = env.bool("DEBUG", default=True)
+if not FIELD_ENCRYPTION_KEY:
+    # A fixed demo key so the demo database stays readable across restarts.
+    FIELD_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="  # noqa: S105
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+if STORAGE_BACKEND == "s3":
+    STORAGES["default"] = {"BACKEND": "records.storage.S3Storage"}

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("Civic Relay")
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    return HttpResponse("todo")

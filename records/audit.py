@@ -1,0 +1,189 @@
+"""Writing and verifying the hash-chained audit trail.
+
+Writers of one chain are serialized with a transaction-scoped advisory lock, so two
+concurrent writers can never both append after the same event (a fork); the unique
+(agency, sequence) constraint is the second line of defence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from bsp.observability import current_request_id
+from records.models import AuditEvent
+from tenants.scoping import agency_scope, system_scope
+
+GENESIS_HASH = "0" * 64
+_LOCK_NAMESPACE = 0x41554449  # "AUDI": keeps our advisory lock ids apart from others'
+SECRET_FIELDS = frozenset({"access_token", "app_secret", "password", "key_hash", "token_hash"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str
+    id: str = ""
+    label: str = ""
+    ip_address: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        ip = request.META.get("REMOTE_ADDR") or None
+        credential = getattr(request, "api_credential", None)
+        if credential is not None:
+            return cls(AuditEvent.ActorType.API, str(credential.pk), credential.name, ip)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            kind = AuditEvent.ActorType.USER
+            if user.is_superuser and getattr(request, "membership", None) is None:
+                kind = AuditEvent.ActorType.OPERATOR
+            return cls(kind, str(user.pk), user.email or user.get_username(), ip)
+        return cls(AuditEvent.ActorType.SYSTEM, "", "anonymous", ip)
+
+    @classmethod
+    def worker(cls, task_name: str) -> Actor:
+        return cls(AuditEvent.ActorType.WORKER, "", task_name)
+
+    @classmethod
+    def system(cls, component: str) -> Actor:
+        return cls(AuditEvent.ActorType.SYSTEM, "", component)
+
+
+def redact(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Secrets never enter the audit trail: only the fact that they changed."""
+    return {k: ("[redacted]" if k in SECRET_FIELDS else v) for k, v in changes.items()}
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    """The bytes that are hashed: every recorded field, in a fixed JSON form."""
+    content = {
+        "agency_id": event.agency_id,
+        "sequence": event.sequence,
+        "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "changes": event.changes,
+        "request_id": event.request_id,
+        "ip_address": event.ip_address,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical_content(event)).hexdigest()
+
+
+def _lock_chain(agency_id: int | None) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, agency_id or 0]
+            )
+
+
+def _chain_scope(agency_id: int | None):  # noqa: ANN202
+    return agency_scope(agency_id) if agency_id else system_scope()
+
+
+def record_event(
+    *,
+    agency_id: int | None,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the agency's chain (or the platform chain when agency_id is None).
+
+    Call it inside the transaction that makes the change, so the event commits with it.
+    """
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+    with _chain_scope(agency_id), transaction.atomic():
+        _lock_chain(agency_id)
+        last = (
+            AuditEvent.objects.filter(agency_id=agency_id)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
+        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        event = AuditEvent(
+            agency_id=agency_id,
+            sequence=sequence,
+            created_at=timezone.now(),
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label[:200],
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            changes=_jsonable(redact(changes or {})),
+            request_id=current_request_id(),
+            ip_address=actor.ip_address,
+            prev_hash=prev_hash,
+        )
+        event.hash = compute_hash(event)
+        event.save(force_insert=True)
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON so the stored value hashes the same when read back."""
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    agency_id: int | None
+    count: int
+    broken_event: AuditEvent | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_event is None and not self.problem
+
+
+def verify_events(agency_id: int | None, events: Iterable[AuditEvent]) -> ChainReport:
+    """Recompute a chain: each hash must match its content and link to its predecessor."""
+    expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
+    for event in events:
+        if event.sequence != expected_seq:
+            return ChainReport(agency_id, count, event, f"sequence gap: expected {expected_seq}")
+        if event.prev_hash != expected_prev:
+            return ChainReport(agency_id, count, event, "link to the previous event is broken")
+        if compute_hash(event) != event.hash:
+            return ChainReport(agency_id, count, event, "content does not match its hash")
+        expected_prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    return ChainReport(agency_id, count)
+
+
+def verify_chain(agency_id: int | None) -> ChainReport:
+    with _chain_scope(agency_id):
+        events = AuditEvent.objects.filter(agency_id=agency_id).order_by("sequence")
+        return verify_events(agency_id, events.iterator(chunk_size=2000))
+
+
+def chain_agency_ids() -> list[int | None]:
+    """Every chain that has events: the platform chain (None) and each agency's."""
+    with system_scope():
+        ids = AuditEvent.objects.values_list("agency_id", flat=True).distinct()
+        return sorted(set(ids), key=lambda i: (i is not None, i or 0))
+

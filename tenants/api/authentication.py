@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authentication import BaseAuthentication
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Integrators send ``Authorization: Bearer cr_...``; AgencyMiddleware resolved it already."""
+
+    def authenticate(self, request: Request):  # noqa: ANN201
+        credential = getattr(request._request, "api_credential", None)
+        if credential is None:
+            return None
+        return (AnonymousUser(), credential)
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from records.models import AuditEvent
+from tenants.models import Agency, Membership, PhoneNumber
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["id", "name", "slug", "timezone", "status"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "role", "created_at"]
+
+
+class PhoneNumberSerializer(serializers.ModelSerializer):
+    waba_id = serializers.CharField(source="waba.waba_id")
+
+    class Meta:
+        model = PhoneNumber
+        fields = [
+            "id", "phone_number_id", "display_phone_number", "verified_name", "quality_rating",
+            "throughput_tier", "status", "waba_id",
+        ]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "sequence", "created_at", "actor_type", "actor_id", "actor_label", "action",
+            "object_type", "object_id", "changes", "request_id", "ip_address", "prev_hash", "hash",
+        ]

@@ -1,0 +1,118 @@
+"""Resolve the current agency once per request and run the view inside its scope."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from tenants.models import ApiCredential
+from tenants.scoping import agency_scope, no_scope, system_scope
+from tenants.selectors import find_api_credential, get_membership, memberships_for_user
+
+SESSION_AGENCY_KEY = "agency_id"
+
+
+def switch_agency(request: HttpRequest, agency_id: int) -> bool:
+    """Make ``agency_id`` the session's agency if the user belongs to it."""
+    if get_membership(agency_id=agency_id, user=request.user) is None:
+        return False
+    request.session[SESSION_AGENCY_KEY] = agency_id
+    return True
+
+
+def _api_credential(request: HttpRequest) -> ApiCredential | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer cr_"):
+        return None
+    return find_api_credential(header.removeprefix("Bearer ").strip())
+
+
+class AgencyMiddleware:
+    """Sets ``request.agency`` and ``request.membership`` (or ``request.api_credential``).
+
+    The agency comes from the API key, or from the session for staff, checked against the
+    user's memberships on every request (a removed member loses access at once). Platform
+    operators in the admin get the cross-agency system scope; everything else runs inside
+    the agency's scope, or no scope at all.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.agency = None
+        request.membership = None
+        request.api_credential = None
+        credential = _api_credential(request)
+        if credential is not None:
+            return self._as_api_client(request, credential)
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            return JsonResponse({"error": {"code": "invalid_api_key",
+                                           "message": "The API key is invalid or revoked."}},
+                                status=401)
+        user = request.user
+        if user.is_authenticated and user.is_superuser and request.path.startswith("/admin/"):
+            with system_scope():
+                return self.get_response(request)
+        if user.is_authenticated:
+            membership = self._resolve_membership(request)
+            if membership is not None:
+                request.agency, request.membership = membership.agency, membership
+                with agency_scope(membership.agency):
+                    return self.get_response(request)
+        with no_scope():
+            return self.get_response(request)
+
+    def _as_api_client(self, request: HttpRequest, credential: ApiCredential) -> HttpResponse:
+        if not credential.agency.is_active:
+            return JsonResponse({"error": {"code": "agency_suspended",
+                                           "message": "This agency is suspended."}}, status=403)
+        request.agency, request.api_credential = credential.agency, credential
+        with agency_scope(credential.agency):
+            if not credential.last_used_at or (timezone.now() - credential.last_used_at).total_seconds() > 60:
+                ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+            return self.get_response(request)
+
+    def _resolve_membership(self, request: HttpRequest):  # noqa: ANN202
+        agency_id = request.session.get(SESSION_AGENCY_KEY)
+        if agency_id is not None:
+            membership = get_membership(agency_id=agency_id, user=request.user)
+            if membership is not None:
+                return membership
+            request.session.pop(SESSION_AGENCY_KEY, None)
+        memberships = memberships_for_user(request.user)
+        if not memberships:
+            return None
+        request.session[SESSION_AGENCY_KEY] = memberships[0].agency_id
+        return memberships[0]
+
+
+class MfaRequiredMiddleware:
+    """Users who must use MFA reach nothing but MFA enrollment and logout until enrolled."""
+
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/webhooks/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+            and request.api_credential is None
+            and self._needs_enrollment(request)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"code": "mfa_required", "message":
+                                     "Enroll in two-factor authentication first."}}, status=403)
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+    def _needs_enrollment(self, request: HttpRequest) -> bool:
+        from allauth.mfa.utils import is_mfa_enabled
+
+        from tenants.selectors import user_requires_mfa
+
+        return user_requires_mfa(request.user) and not is_mfa_enabled(request.user)

@@ -1,0 +1,215 @@
+"""Agencies (tenants), their staff and their WhatsApp connection."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from tenants.crypto import EncryptedTextField
+from tenants.permissions import Perm, Role, role_has_perm
+from tenants.scoping import AgencyOwnedModel
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. America/Chicago).")
+
+
+class Agency(models.Model):
+    """A government agency: the tenant. Managed by platform operators."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Membership(AgencyOwnedModel):
+    """A user's place in an agency, with one role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "user"], name="membership_unique_user")
+        ]
+        ordering = ["user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.agency_id} ({self.role})"
+
+    def has_perm(self, perm: Perm) -> bool:
+        return role_has_perm(self.role, perm)
+
+
+class Invitation(AgencyOwnedModel):
+    """An emailed invitation to join an agency with a role. Only the token's hash is kept."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=32, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(Lower("email"), "agency", name="invitation_email_idx")]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class BusinessPortfolio(AgencyOwnedModel):
+    """The agency's Meta business portfolio; its messaging-limit tier is shared by all numbers."""
+
+    class MessagingLimitTier(models.TextChoices):
+        TIER_250 = "TIER_250", "250 contacts / 24 h"
+        TIER_2K = "TIER_2K", "2,000 contacts / 24 h"
+        TIER_10K = "TIER_10K", "10,000 contacts / 24 h"
+        TIER_100K = "TIER_100K", "100,000 contacts / 24 h"
+        UNLIMITED = "TIER_UNLIMITED", "Unlimited"
+
+    business_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    messaging_limit_tier = models.CharField(
+        max_length=16, choices=MessagingLimitTier.choices, default=MessagingLimitTier.TIER_250
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "business_id"], name="portfolio_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.business_id})"
+
+
+class WhatsAppBusinessAccount(AgencyOwnedModel):
+    """A WABA. ``waba_id`` is unique platform-wide: a WABA lives on one platform only."""
+
+    portfolio = models.ForeignKey(
+        BusinessPortfolio, on_delete=models.PROTECT, related_name="wabas", null=True, blank=True
+    )
+    waba_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    access_token = EncryptedTextField(blank=True)
+    app_secret = EncryptedTextField(blank=True)  # only when the agency brings its own Meta app
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "WhatsApp Business Account"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.waba_id})"
+
+
+class PhoneNumber(AgencyOwnedModel):
+    """A business phone number. One number can be registered on one platform only."""
+
+    class QualityRating(models.TextChoices):
+        GREEN = "GREEN", "High"
+        YELLOW = "YELLOW", "Medium"
+        RED = "RED", "Low"
+        UNKNOWN = "UNKNOWN", "Unknown"
+
+    class ThroughputTier(models.IntegerChoices):
+        STANDARD = 80, "80 messages/second"
+        HIGH = 1000, "1,000 messages/second"
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        PENDING = "pending", "Pending registration"
+        DISCONNECTED = "disconnected", "Disconnected (token rejected)"
+        FLAGGED = "flagged", "Flagged"
+        RESTRICTED = "restricted", "Restricted"
+        BANNED = "banned", "Banned"
+
+    waba = models.ForeignKey(
+        WhatsAppBusinessAccount, on_delete=models.PROTECT, related_name="phone_numbers"
+    )
+    phone_number_id = models.CharField(max_length=64, unique=True)
+    display_phone_number = models.CharField(max_length=32)
+    verified_name = models.CharField(max_length=200)
+    quality_rating = models.CharField(
+        max_length=8, choices=QualityRating.choices, default=QualityRating.UNKNOWN
+    )
+    throughput_tier = models.PositiveIntegerField(
+        choices=ThroughputTier.choices, default=ThroughputTier.STANDARD
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONNECTED)
+    access_token = EncryptedTextField(blank=True)  # overrides the WABA's token when set
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_phone_number"]
+
+    def __str__(self) -> str:
+        return f"{self.verified_name} {self.display_phone_number}"
+
+    @property
+    def can_send(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+    def bearer_token(self) -> str:
+        return self.access_token or self.waba.access_token
+
+
+class ApiCredential(AgencyOwnedModel):
+    """An integrator's API key. The key is shown once; only its SHA-256 is kept."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.INTEGRATOR)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def has_perm(self, perm: Perm) -> bool:
+        return role_has_perm(self.role, perm)

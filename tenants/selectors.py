@@ -1,0 +1,81 @@
+"""Reads about agencies, memberships and credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tenants.models import Agency, ApiCredential, Invitation, Membership, PhoneNumber
+from tenants.permissions import ROLES_REQUIRING_MFA
+from tenants.scoping import agency_scope, system_scope
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def memberships_for_user(user: AbstractBaseUser) -> list[Membership]:
+    """All of a user's agencies (a cross-agency read, limited to the user's own rows)."""
+    with system_scope():
+        return list(
+            Membership.objects.filter(user=user).select_related("agency").order_by("agency__name")
+        )
+
+
+def get_membership(*, agency_id: int, user: AbstractBaseUser) -> Membership | None:
+    with agency_scope(agency_id):
+        return Membership.objects.select_related("agency").filter(user=user).first()
+
+
+def user_requires_mfa(user: AbstractBaseUser) -> bool:
+    """Platform operators and holders of a sensitive role anywhere must use MFA."""
+    if user.is_superuser or user.is_staff:
+        return True
+    return any(m.role in ROLES_REQUIRING_MFA for m in memberships_for_user(user))
+
+
+def members_of(agency: Agency) -> QuerySet[Membership]:
+    return Membership.objects.filter(agency=agency).select_related("user")
+
+
+def pending_invitations(agency: Agency) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        agency=agency, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).select_related("invited_by")
+
+
+def find_invitation(raw_token: str) -> Invitation | None:
+    """The pending invitation for an emailed token, whatever its agency (token = identity)."""
+    with system_scope():
+        invitation = (
+            Invitation.objects.select_related("agency")
+            .filter(token_hash=sha256_hex(raw_token), accepted_at=None, revoked_at=None)
+            .first()
+        )
+    if invitation is None or invitation.expires_at <= timezone.now():
+        return None
+    return invitation
+
+
+def find_api_credential(raw_key: str) -> ApiCredential | None:
+    """The live credential for a presented key ``cr_<prefix>_<secret>``, or None."""
+    parts = raw_key.split("_")
+    if len(parts) != 3 or parts[0] != "cr":
+        return None
+    with system_scope():
+        credential = (
+            ApiCredential.objects.select_related("agency")
+            .filter(prefix=parts[1], revoked_at=None)
+            .first()
+        )
+    if credential is None or not hmac.compare_digest(credential.key_hash, sha256_hex(raw_key)):
+        return None
+    return credential
+
+
+def phone_numbers_of(agency: Agency) -> QuerySet[PhoneNumber]:
+    return PhoneNumber.objects.filter(agency=agency).select_related("waba")

@@ -1,0 +1,302 @@
+"""Writes about agencies, staff and the WhatsApp connection. Each one is audited."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from records.audit import Actor, record_event
+from tenants.models import (
+    Agency,
+    ApiCredential,
+    BusinessPortfolio,
+    Invitation,
+    Membership,
+    PhoneNumber,
+    WhatsAppBusinessAccount,
+)
+from tenants.permissions import Role
+from tenants.scoping import agency_scope
+from tenants.selectors import sha256_hex
+
+INVITATION_TTL = timedelta(days=7)
+User = get_user_model()
+
+
+class ApplicationError(Exception):
+    """A refused action, with a message a non-technical user can act on."""
+
+
+def create_agency(*, actor: Actor, name: str, slug: str, timezone_name: str = "UTC") -> Agency:
+    with transaction.atomic():
+        agency = Agency(name=name, slug=slug, timezone=timezone_name)
+        agency.full_clean()
+        agency.save()
+        record_event(
+            agency_id=agency.pk, actor=actor, action="agency.created", target=agency,
+            changes={"name": name, "slug": slug, "timezone": timezone_name},
+        )
+    return agency
+
+
+def set_agency_status(*, actor: Actor, agency: Agency, status: str) -> Agency:
+    with transaction.atomic():
+        previous, agency.status = agency.status, status
+        agency.full_clean()
+        agency.save(update_fields=["status"])
+        record_event(
+            agency_id=agency.pk, actor=actor, action="agency.status_changed", target=agency,
+            changes={"status": [previous, status]},
+        )
+    return agency
+
+
+def add_member(*, actor: Actor, agency: Agency, user: AbstractBaseUser, role: str) -> Membership:
+    with agency_scope(agency), transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            agency=agency, user=user, defaults={"role": role}
+        )
+        if created:
+            record_event(
+                agency_id=agency.pk, actor=actor, action="membership.created", target=membership,
+                changes={"user": user.email, "role": role},
+            )
+    return membership
+
+
+def invite_member(
+    *, actor: Actor, agency: Agency, invited_by: AbstractBaseUser, email: str, role: str,
+    accept_url_base: str,
+) -> Invitation:
+    """Create an invitation and email its one-time link. Only the token's hash is stored."""
+    email = User.objects.normalize_email(email).lower()
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}.")
+    with agency_scope(agency), transaction.atomic():
+        if Membership.objects.filter(agency=agency, user__email__iexact=email).exists():
+            raise ApplicationError(f"{email} is already a member of {agency.name}.")
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            agency=agency, email=email, role=role, token_hash=sha256_hex(token),
+            invited_by=invited_by, expires_at=timezone.now() + INVITATION_TTL,
+        )
+        record_event(
+            agency_id=agency.pk, actor=actor, action="invitation.created", target=invitation,
+            changes={"email": email, "role": role},
+        )
+        link = accept_url_base + reverse("frontend:accept_invitation", args=[token])
+        transaction.on_commit(lambda: _send_invitation_email(invitation, link))
+    return invitation
+
+
+def _send_invitation_email(invitation: Invitation, link: str) -> None:
+    send_mail(
+        subject=f"You are invited to {invitation.agency.name} on Civic Relay",
+        message=(
+            f"You have been invited to join {invitation.agency.name} on Civic Relay as "
+            f"{invitation.get_role_display()}.\n\nAccept within 7 days: {link}\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def revoke_invitation(*, actor: Actor, agency: Agency, invitation: Invitation) -> None:
+    with agency_scope(agency), transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        record_event(
+            agency_id=agency.pk, actor=actor, action="invitation.revoked", target=invitation
+        )
+
+
+def accept_invitation(
+    *, actor_ip: str | None, invitation: Invitation, user: AbstractBaseUser
+) -> Membership:
+    """The invitee (signed in or just registered) joins the agency with the invited role."""
+    if user.email.lower() != invitation.email.lower():
+        raise ApplicationError(
+            f"This invitation is for {invitation.email}; sign in with that address to accept it."
+        )
+    agency = invitation.agency
+    actor = Actor(type="user", id=str(user.pk), label=user.email, ip_address=actor_ip)
+    with agency_scope(agency), transaction.atomic():
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        record_event(
+            agency_id=agency.pk, actor=actor, action="invitation.accepted", target=invitation
+        )
+        return add_member(actor=actor, agency=agency, user=user, role=invitation.role)
+
+
+def create_user_for_invitation(*, invitation: Invitation, password: str) -> AbstractBaseUser:
+    user = User(username=invitation.email, email=invitation.email)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _ensure_an_admin_remains(agency: Agency, leaving: Membership) -> None:
+    others = Membership.objects.filter(agency=agency, role=Role.AGENCY_ADMIN).exclude(
+        pk=leaving.pk
+    )
+    if leaving.role == Role.AGENCY_ADMIN and not others.exists():
+        raise ApplicationError("An agency must keep at least one agency admin.")
+
+
+def change_member_role(
+    *, actor: Actor, agency: Agency, membership: Membership, role: str
+) -> Membership:
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}.")
+    with agency_scope(agency), transaction.atomic():
+        if role != Role.AGENCY_ADMIN:
+            _ensure_an_admin_remains(agency, membership)
+        previous, membership.role = membership.role, role
+        membership.save(update_fields=["role"])
+        record_event(
+            agency_id=agency.pk, actor=actor, action="membership.role_changed", target=membership,
+            changes={"user": membership.user.email, "role": [previous, role]},
+        )
+    return membership
+
+
+def remove_member(*, actor: Actor, agency: Agency, membership: Membership) -> None:
+    """Remove a member and sign them out everywhere (every session of theirs ends)."""
+    with agency_scope(agency), transaction.atomic():
+        _ensure_an_admin_remains(agency, membership)
+        user = membership.user
+        record_event(
+            agency_id=agency.pk, actor=actor, action="membership.removed", target=membership,
+            changes={"user": user.email, "role": membership.role},
+        )
+        membership.delete()
+        transaction.on_commit(lambda: end_all_sessions(user))
+
+
+def end_all_sessions(user: AbstractBaseUser) -> int:
+    from allauth.usersessions.models import UserSession
+
+    sessions = list(UserSession.objects.filter(user=user))
+    for session in sessions:
+        session.end()
+    return len(sessions)
+
+
+def _unique_violation_message(exc: IntegrityError, what: str) -> ApplicationError:
+    # Never say which agency holds it: that would leak another tenant's data.
+    return ApplicationError(
+        f"This {what} is already connected to an account on Civic Relay. Meta allows a "
+        f"{what} on one platform only: disconnect it there first."
+    )
+
+
+def connect_waba(
+    *, actor: Actor, agency: Agency, waba_id: str, name: str, access_token: str,
+    app_secret: str = "", business_id: str = "", business_name: str = "",
+) -> WhatsAppBusinessAccount:
+    with agency_scope(agency):
+        try:
+            with transaction.atomic():
+                portfolio = None
+                if business_id:
+                    portfolio, _ = BusinessPortfolio.objects.get_or_create(
+                        agency=agency, business_id=business_id,
+                        defaults={"name": business_name or name},
+                    )
+                waba = WhatsAppBusinessAccount.objects.create(
+                    agency=agency, portfolio=portfolio, waba_id=waba_id, name=name,
+                    access_token=access_token, app_secret=app_secret,
+                )
+                record_event(
+                    agency_id=agency.pk, actor=actor, action="waba.connected", target=waba,
+                    changes={"waba_id": waba_id, "name": name, "access_token": "set",
+                             "app_secret": "set" if app_secret else ""},
+                )
+        except IntegrityError as exc:
+            raise _unique_violation_message(exc, "WhatsApp Business Account") from exc
+    return waba
+
+
+def connect_phone_number(
+    *, actor: Actor, agency: Agency, waba: WhatsAppBusinessAccount, phone_number_id: str,
+    display_phone_number: str, verified_name: str, throughput_tier: int = 80,
+    access_token: str = "",
+) -> PhoneNumber:
+    with agency_scope(agency):
+        try:
+            with transaction.atomic():
+                number = PhoneNumber(
+                    agency=agency, waba=waba, phone_number_id=phone_number_id,
+                    display_phone_number=display_phone_number, verified_name=verified_name,
+                    throughput_tier=throughput_tier, access_token=access_token,
+                )
+                number.full_clean(validate_unique=False)
+                number.save()
+                record_event(
+                    agency_id=agency.pk, actor=actor, action="phone_number.connected",
+                    target=number,
+                    changes={"phone_number_id": phone_number_id,
+                             "display_phone_number": display_phone_number,
+                             "throughput_tier": throughput_tier},
+                )
+        except IntegrityError as exc:
+            raise _unique_violation_message(exc, "phone number") from exc
+    return number
+
+
+def set_phone_number_status(
+    *, actor: Actor, number: PhoneNumber, status: str, reason: str = ""
+) -> PhoneNumber:
+    with agency_scope(number.agency_id), transaction.atomic():
+        previous, number.status = number.status, status
+        number.save(update_fields=["status"])
+        record_event(
+            agency_id=number.agency_id, actor=actor, action="phone_number.status_changed",
+            target=number, changes={"status": [previous, status], "reason": reason},
+        )
+    return number
+
+
+def create_api_credential(
+    *, actor: Actor, agency: Agency, created_by: AbstractBaseUser | None, name: str
+) -> tuple[ApiCredential, str]:
+    """A new API key for integrators. The raw key is returned once and never stored."""
+    prefix = secrets.token_hex(6)
+    raw_key = f"cr_{prefix}_{secrets.token_urlsafe(32).replace('_', '-')}"
+    with agency_scope(agency), transaction.atomic():
+        credential = ApiCredential.objects.create(
+            agency=agency, name=name, prefix=prefix, key_hash=sha256_hex(raw_key),
+            created_by=created_by,
+        )
+        record_event(
+            agency_id=agency.pk, actor=actor, action="api_credential.created", target=credential,
+            changes={"name": name, "prefix": prefix},
+        )
+    return credential, raw_key
+
+
+def revoke_api_credential(*, actor: Actor, agency: Agency, credential: ApiCredential) -> None:
+    with agency_scope(agency), transaction.atomic():
+        credential.revoked_at = timezone.now()
+        credential.save(update_fields=["revoked_at"])
+        record_event(
+            agency_id=agency.pk, actor=actor, action="api_credential.revoked", target=credential
+        )
+
+
+def validate_new_password(password: str, user: AbstractBaseUser | None = None) -> None:
+    from django.contrib.auth.password_validation import validate_password
+
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages)) from exc

@@ -1,0 +1,101 @@
+"""Test database setup: the schema owner migrates, the application role runs the tests.
+
+PostgreSQL superusers bypass row-level security, so the tests connect exactly as the
+application does in production: as ``civic_app``, an ordinary role without BYPASSRLS
+that does not own the tables. ``civic_owner`` creates the test database and migrates it.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from tenants.scoping import agency_scope, system_scope
+
+ROLES_SQL = """
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'civic_owner') THEN
+        CREATE ROLE civic_owner LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'civic_app') THEN
+        CREATE ROLE civic_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;  -- another xdist worker created it first
+END
+$$;
+"""
+
+
+def _ensure_roles() -> None:
+    with psycopg.connect(settings.DATABASE_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(ROLES_SQL)
+
+
+def _set_user(user: str) -> None:
+    for alias in connections:
+        connections[alias].close()
+        connections[alias].settings_dict["USER"] = user
+        settings.DATABASES[alias]["USER"] = user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    from django.test.utils import setup_databases, teardown_databases
+
+    app_user = settings.DATABASES["default"]["USER"]
+    owner_user = psycopg.conninfo.conninfo_to_dict(settings.DATABASE_OWNER_URL)["user"]
+    _ensure_roles()
+    with django_db_blocker.unblock():
+        _set_user(owner_user)
+        db_cfg = setup_databases(
+            verbosity=0, interactive=False, keepdb=False, serialized_aliases=set()
+        )
+        # Test-only: transactional tests empty the tables with TRUNCATE between tests.
+        with connections["default"].cursor() as cursor:
+            cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {app_user}")
+        _set_user(app_user)
+    yield
+    with django_db_blocker.unblock():
+        _set_user(owner_user)
+        teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture
+def owner_cursor(db):
+    """A separate connection as the schema owner (for tests that play a malicious DBA)."""
+    params = connections["default"].get_connection_params()
+    params["user"] = psycopg.conninfo.conninfo_to_dict(settings.DATABASE_OWNER_URL)["user"]
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def in_system_scope():
+    with system_scope():
+        yield
+
+
+@pytest.fixture
+def agency_a(db):
+    from tests.factories import AgencyFactory
+
+    return AgencyFactory(name="Agency A", slug="agency-a")
+
+
+@pytest.fixture
+def agency_b(db):
+    from tests.factories import AgencyFactory
+
+    return AgencyFactory(name="Agency B", slug="agency-b")
+
+
+@pytest.fixture
+def scope_a(agency_a):
+    with agency_scope(agency_a):
+        yield agency_a

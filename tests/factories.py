@@ -1,0 +1,102 @@
+"""factory_boy factories. Tenant-owned factories create rows inside their agency's scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from tenants import models
+from tenants.permissions import Role
+from tenants.scoping import agency_scope
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Agency
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    slug = factory.Sequence(lambda n: f"agency-{n}")
+    timezone = "America/Chicago"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    email = factory.Sequence(lambda n: f"user{n}@example.gov")
+    username = factory.LazyAttribute(lambda u: u.email)
+    password = factory.django.Password(DEFAULT_PASSWORD)
+
+
+class AgencyOwnedFactory(factory.django.DjangoModelFactory):
+    """Creates the row inside its agency's scope, as services do."""
+
+    class Meta:
+        abstract = True
+
+    agency = factory.SubFactory(AgencyFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with agency_scope(kwargs["agency"]):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class MembershipFactory(AgencyOwnedFactory):
+    class Meta:
+        model = models.Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.AGENT
+
+
+class PortfolioFactory(AgencyOwnedFactory):
+    class Meta:
+        model = models.BusinessPortfolio
+
+    business_id = factory.Sequence(lambda n: f"{9000000 + n}")
+    name = factory.LazyAttribute(lambda p: f"{p.agency.name} portfolio")
+
+
+class WabaFactory(AgencyOwnedFactory):
+    class Meta:
+        model = models.WhatsAppBusinessAccount
+
+    portfolio = factory.SubFactory(PortfolioFactory, agency=factory.SelfAttribute("..agency"))
+    waba_id = factory.Sequence(lambda n: f"{1000000 + n}")
+    name = factory.LazyAttribute(lambda w: f"{w.agency.name} WABA")
+    access_token = factory.Sequence(lambda n: f"EAAG-test-token-{n}")
+
+
+class PhoneNumberFactory(AgencyOwnedFactory):
+    class Meta:
+        model = models.PhoneNumber
+
+    waba = factory.SubFactory(WabaFactory, agency=factory.SelfAttribute("..agency"))
+    phone_number_id = factory.Sequence(lambda n: f"{5550000 + n}")
+    display_phone_number = factory.Sequence(lambda n: f"+1 555 01{n % 100:02d}")
+    verified_name = factory.LazyAttribute(lambda p: p.agency.name)
+
+
+class InvitationFactory(AgencyOwnedFactory):
+    class Meta:
+        model = models.Invitation
+
+    email = factory.Sequence(lambda n: f"invitee{n}@example.gov")
+    role = Role.AGENT
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class ApiCredentialFactory(AgencyOwnedFactory):
+    class Meta:
+        model = models.ApiCredential
+
+    name = "Integration"
+    prefix = factory.Sequence(lambda n: f"p{n:06d}")
+    key_hash = factory.Sequence(lambda n: f"{n:064x}")
