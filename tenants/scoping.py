@@ -61,6 +61,10 @@ class AgencyScopedManager(models.Manager.from_queryset(AgencyScopedQuerySet)):  
             return queryset
         return queryset.filter(agency_id=scope.agency_id)
 
+    def none(self) -> models.QuerySet[Any]:
+        """An empty queryset needs no scope (e.g. a form field's placeholder queryset)."""
+        return super().get_queryset().none()
+
 
 class AgencyOwnedModel(models.Model):
     """Base of every tenant-owned table: an ``agency`` column and the scoped manager."""

@@ -83,7 +83,7 @@ ASGI_APPLICATION = "bsp.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "frontend" / "templates"],  # allauth overrides win over allauth
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -100,7 +100,9 @@ TEMPLATES = [
 # DATABASE_URL is the *application* role: an ordinary role subject to row-level security.
 # Migrations run as the owner role (DATABASE_OWNER_URL, see README "Database roles").
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'civic-relay.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'civic-relay.sqlite3'}"
+    ),
 }
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="civic_app")
 
@@ -137,6 +139,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A server-less broker for the demo: kombu's filesystem transport, one folder per queue.
     _broker_dir = VAR_DIR / "broker"
+    for _folder in ("out", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),

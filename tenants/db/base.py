@@ -21,6 +21,10 @@ _SET_SCOPE_SQL = (
 )
 
 
+# Savepoint statements touch no rows and may run while the transaction is aborted.
+_TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE")
+
+
 def _wanted_settings() -> tuple[str, str]:
     scope = current_scope()
     if scope is None:
@@ -41,16 +45,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().get_new_connection(conn_params)
 
     def _rollback(self) -> None:
-        self._scope_settings = None
         super()._rollback()
+        self._scope_settings = None
 
     def _savepoint_rollback(self, sid: str) -> None:
-        self._scope_settings = None
+        # Forget only after the ROLLBACK TO SAVEPOINT ran: before it, the transaction may be
+        # in the aborted state where our set_config would itself fail.
         super()._savepoint_rollback(sid)
+        self._scope_settings = None
 
     def _apply_scope(self, execute, sql, params, many, context):  # noqa: ANN001
         wanted = _wanted_settings()
-        if wanted != self._scope_settings:
+        if wanted != self._scope_settings and not sql.startswith(_TRANSACTION_CONTROL):
             # The raw connection, not this cursor: it may be a server-side (named) cursor.
             self.connection.execute(_SET_SCOPE_SQL, wanted)
             self._scope_settings = wanted

@@ -1,0 +1,111 @@
+"""Seed the demo agency "Demo County": one user per role, a WABA and a phone number.
+
+Idempotent: a second run changes nothing and prints no passwords (they were shown once);
+``--reset-passwords`` issues new ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from records.audit import Actor
+from tenants import services
+from tenants.models import Agency, PhoneNumber
+from tenants.permissions import ROLES_REQUIRING_MFA, Role
+from tenants.scoping import agency_scope
+
+DEMO_SLUG = "demo-county"
+DEMO_DOMAIN = "demo-county.gov"
+DEMO_WABA_ID = "102290129340398"
+DEMO_PHONE_NUMBER_ID = "106540352242922"
+DEMO_DISPLAY_NUMBER = "+1 555 010 0001"
+DEMO_ACCESS_TOKEN = "EAAG-demo-county-token"  # noqa: S105 (only valid in the simulator)
+OPERATOR_EMAIL = "operator@civic-relay.local"
+User = get_user_model()
+
+
+class Command(BaseCommand):
+    help = "Create the Demo County agency with one user per role (prints credentials once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reset-passwords", action="store_true")
+
+    def handle(self, *args: Any, reset_passwords: bool = False, **options: Any) -> None:
+        actor = Actor.system("seed_demo")
+        with transaction.atomic():
+            agency, created = self._agency(actor)
+            credentials = self._users(actor, agency, reset=created or reset_passwords)
+            self._whatsapp(actor, agency)
+        if credentials:
+            self._print_credentials(credentials)
+        else:
+            self.stdout.write(
+                "Demo County is already seeded; passwords were printed when it was created. "
+                "New ones: python manage.py seed_demo --reset-passwords"
+            )
+
+    def _agency(self, actor: Actor) -> tuple[Agency, bool]:
+        agency = Agency.objects.filter(slug=DEMO_SLUG).first()
+        if agency:
+            return agency, False
+        agency = services.create_agency(
+            actor=actor, name="Demo County", slug=DEMO_SLUG, timezone_name="America/Chicago"
+        )
+        agency.contact_email = f"clerk@{DEMO_DOMAIN}"
+        agency.save(update_fields=["contact_email"])
+        return agency, True
+
+    def _users(self, actor: Actor, agency: Agency, *, reset: bool) -> list[tuple[str, str, str, str]]:
+        wanted = [(f"{role.value.replace('_', '.')}@{DEMO_DOMAIN}", role) for role in Role]
+        wanted.append((OPERATOR_EMAIL, None))
+        printed = []
+        for email, role in wanted:
+            user, created = User.objects.get_or_create(
+                username=email, defaults={"email": email, "is_staff": role is None,
+                                          "is_superuser": role is None},
+            )
+            if role is not None:
+                services.add_member(actor=actor, agency=agency, user=user, role=role)
+            if created or reset:
+                password = secrets.token_urlsafe(12)
+                user.set_password(password)
+                user.save()
+                totp = self._totp(user) if role is None or role in ROLES_REQUIRING_MFA else ""
+                printed.append((role.label if role else "Platform operator", email, password, totp))
+        return printed
+
+    def _totp(self, user: Any) -> str:
+        """Pre-enrol TOTP so the demo needs no phone; the secret goes to an authenticator."""
+        Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        return secret
+
+    def _whatsapp(self, actor: Actor, agency: Agency) -> None:
+        with agency_scope(agency):
+            if PhoneNumber.objects.filter(phone_number_id=DEMO_PHONE_NUMBER_ID).exists():
+                return
+        waba = services.connect_waba(
+            actor=actor, agency=agency, waba_id=DEMO_WABA_ID, name="Demo County Services",
+            access_token=DEMO_ACCESS_TOKEN, business_id="5550001", business_name="Demo County",
+        )
+        services.connect_phone_number(
+            actor=actor, agency=agency, waba=waba, phone_number_id=DEMO_PHONE_NUMBER_ID,
+            display_phone_number=DEMO_DISPLAY_NUMBER, verified_name="Demo County Services",
+        )
+
+    def _print_credentials(self, rows: list[tuple[str, str, str, str]]) -> None:
+        self.stdout.write(self.style.SUCCESS("\nDemo County is ready. Credentials (shown once):\n"))
+        for role, email, password, totp in rows:
+            line = f"  {role:<18} {email:<34} password: {password}"
+            if totp:
+                line += f"\n  {'':<18} TOTP secret: {totp}  (current code: make totp EMAIL={email})"
+            self.stdout.write(line)
+        self.stdout.write("")

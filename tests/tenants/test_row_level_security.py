@@ -1,0 +1,100 @@
+"""PostgreSQL row-level security: raw SQL through the app's own connection is scoped too."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from records.audit import Actor, record_event
+from tenants.rls import tenant_models
+from tenants.scoping import agency_scope, no_scope
+from tests.factories import (
+    ApiCredentialFactory,
+    InvitationFactory,
+    MembershipFactory,
+    PhoneNumberFactory,
+)
+
+
+def _populate(agency) -> None:
+    """At least one row of every tenant table for ``agency``."""
+    MembershipFactory(agency=agency)
+    InvitationFactory(agency=agency)
+    PhoneNumberFactory(agency=agency)  # with its WABA and business portfolio
+    ApiCredentialFactory(agency=agency)
+    record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
+
+
+def _raw_agency_ids(table: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT agency_id FROM "{table}"')  # noqa: S608 (table names are ours)
+        return [row[0] for row in cursor.fetchall()]
+
+
+TENANT_TABLES = sorted(model._meta.db_table for model in tenant_models())
+
+
+def test_the_tests_connect_as_an_ordinary_role_that_cannot_bypass_rls(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        assert cursor.fetchone() == (False, False)
+
+
+def test_every_tenant_table_has_forced_rls_and_the_isolation_policy(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid "
+            "WHERE c.relrowsecurity AND c.relforcerowsecurity AND p.polname = 'agency_isolation'"
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+    assert TENANT_TABLES, "no tenant tables found"
+    assert set(TENANT_TABLES) <= protected
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_raw_select_with_no_agency_set_returns_no_rows(table, agency_a, agency_b):
+    _populate(agency_a)
+    _populate(agency_b)
+    with no_scope():
+        assert _raw_agency_ids(table) == []
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_raw_select_with_agency_a_set_returns_only_a_rows(table, agency_a, agency_b):
+    _populate(agency_a)
+    _populate(agency_b)
+    with agency_scope(agency_a):
+        ids = _raw_agency_ids(table)
+    assert ids
+    assert set(ids) == {agency_a.pk}
+
+
+def test_raw_insert_into_another_agency_is_refused(agency_a, agency_b):
+    from django.db import DatabaseError, transaction
+
+    user_id = MembershipFactory(agency=agency_b).user_id
+    with agency_scope(agency_a), pytest.raises(DatabaseError, match="row-level security"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO tenants_membership (agency_id, user_id, role, created_at) "
+                "VALUES (%s, %s, 'agent', now())",
+                [agency_b.pk, user_id],
+            )
+
+
+def test_scope_survives_a_rollback_of_the_transaction_that_set_it(agency_a, agency_b):
+    from django.db import transaction
+
+    _populate(agency_a)
+    _populate(agency_b)
+    with agency_scope(agency_b):
+        try:
+            with transaction.atomic():
+                assert set(_raw_agency_ids("tenants_membership")) == {agency_b.pk}
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        # the rollback undid the set_config; the backend must notice and set it again
+        assert set(_raw_agency_ids("tenants_membership")) == {agency_b.pk}
