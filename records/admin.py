@@ -10,8 +10,16 @@ from records.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is append-only."""
 
-    list_display = ["created_at", "agency", "sequence", "actor_type", "actor_label", "action",
-                    "object_type", "object_id"]
+    list_display = [
+        "created_at",
+        "agency",
+        "sequence",
+        "actor_type",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+    ]
     list_filter = ["actor_type", "agency"]
     search_fields = ["action", "actor_label", "object_id", "request_id"]
 

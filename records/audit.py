@@ -94,7 +94,7 @@ def _lock_chain(agency_id: int | None) -> None:
             )
 
 
-def _chain_scope(agency_id: int | None):  # noqa: ANN202
+def _chain_scope(agency_id: int | None):
     return agency_scope(agency_id) if agency_id else system_scope()
 
 
@@ -186,4 +186,3 @@ def chain_agency_ids() -> list[int | None]:
     with system_scope():
         ids = AuditEvent.objects.values_list("agency_id", flat=True).distinct()
         return sorted(set(ids), key=lambda i: (i is not None, i or 0))
-

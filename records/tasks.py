@@ -20,7 +20,10 @@ def verify_audit_chains() -> int:
             broken += 1
             logger.error(
                 "audit chain broken",
-                extra={"agency_id": agency_id, "problem": report.problem,
-                       "event_id": report.broken_event.pk if report.broken_event else None},
+                extra={
+                    "agency_id": agency_id,
+                    "problem": report.problem,
+                    "event_id": report.broken_event.pk if report.broken_event else None,
+                },
             )
     return broken

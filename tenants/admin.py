@@ -33,13 +33,22 @@ class AuditedAdmin(admin.ModelAdmin):
         agency_id = obj.pk if isinstance(obj, models.Agency) else getattr(obj, "agency_id", None)
         changes = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
         action = f"{obj._meta.model_name}.{'changed' if change else 'created'}_by_operator"
-        record_event(agency_id=agency_id, actor=Actor.from_request(request), action=action,
-                     target=obj, changes=changes)
+        record_event(
+            agency_id=agency_id,
+            actor=Actor.from_request(request),
+            action=action,
+            target=obj,
+            changes=changes,
+        )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         agency_id = getattr(obj, "agency_id", None)
-        record_event(agency_id=agency_id, actor=Actor.from_request(request),
-                     action=f"{obj._meta.model_name}.deleted_by_operator", target=obj)
+        record_event(
+            agency_id=agency_id,
+            actor=Actor.from_request(request),
+            action=f"{obj._meta.model_name}.deleted_by_operator",
+            target=obj,
+        )
         super().delete_model(request, obj)
 
 
@@ -51,7 +60,8 @@ class SecretsWriteOnlyForm(forms.ModelForm):
         for name in SECRET_FIELDS:
             if name in self.fields:
                 self.fields[name] = forms.CharField(
-                    required=False, widget=forms.PasswordInput(render_value=False),
+                    required=False,
+                    widget=forms.PasswordInput(render_value=False),
                     help_text="Write-only. Leave empty to keep the current value.",
                 )
 
@@ -100,8 +110,14 @@ class WabaAdmin(AuditedAdmin):
 @admin.register(models.PhoneNumber)
 class PhoneNumberAdmin(AuditedAdmin):
     form = SecretsWriteOnlyForm
-    list_display = ["display_phone_number", "verified_name", "agency", "status",
-                    "quality_rating", "throughput_tier"]
+    list_display = [
+        "display_phone_number",
+        "verified_name",
+        "agency",
+        "status",
+        "quality_rating",
+        "throughput_tier",
+    ]
     list_filter = ["status", "quality_rating", "throughput_tier"]
     search_fields = ["phone_number_id", "display_phone_number"]
 

@@ -48,9 +48,15 @@ class AgencyMiddleware:
         if credential is not None:
             return self._as_api_client(request, credential)
         if request.headers.get("Authorization", "").startswith("Bearer "):
-            return JsonResponse({"error": {"code": "invalid_api_key",
-                                           "message": "The API key is invalid or revoked."}},
-                                status=401)
+            return JsonResponse(
+                {
+                    "error": {
+                        "code": "invalid_api_key",
+                        "message": "The API key is invalid or revoked.",
+                    }
+                },
+                status=401,
+            )
         user = request.user
         if user.is_authenticated and user.is_superuser and request.path.startswith("/admin/"):
             with system_scope():
@@ -66,15 +72,20 @@ class AgencyMiddleware:
 
     def _as_api_client(self, request: HttpRequest, credential: ApiCredential) -> HttpResponse:
         if not credential.agency.is_active:
-            return JsonResponse({"error": {"code": "agency_suspended",
-                                           "message": "This agency is suspended."}}, status=403)
+            return JsonResponse(
+                {"error": {"code": "agency_suspended", "message": "This agency is suspended."}},
+                status=403,
+            )
         request.agency, request.api_credential = credential.agency, credential
         with agency_scope(credential.agency):
-            if not credential.last_used_at or (timezone.now() - credential.last_used_at).total_seconds() > 60:
+            if (
+                not credential.last_used_at
+                or (timezone.now() - credential.last_used_at).total_seconds() > 60
+            ):
                 ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
             return self.get_response(request)
 
-    def _resolve_membership(self, request: HttpRequest):  # noqa: ANN202
+    def _resolve_membership(self, request: HttpRequest):
         agency_id = request.session.get(SESSION_AGENCY_KEY)
         if agency_id is not None:
             membership = get_membership(agency_id=agency_id, user=request.user)
@@ -105,8 +116,15 @@ class MfaRequiredMiddleware:
             and self._needs_enrollment(request)
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse({"error": {"code": "mfa_required", "message":
-                                     "Enroll in two-factor authentication first."}}, status=403)
+                return JsonResponse(
+                    {
+                        "error": {
+                            "code": "mfa_required",
+                            "message": "Enroll in two-factor authentication first.",
+                        }
+                    },
+                    status=403,
+                )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 

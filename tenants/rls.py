@@ -60,10 +60,10 @@ class EnableRowLevelSecurity(Operation):
         for sql in statements:
             schema_editor.execute(sql)
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:  # noqa: ANN001
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         self._run(schema_editor, _enable_sql(self._table(app_label, to_state)))
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:  # noqa: ANN001
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         self._run(schema_editor, _disable_sql(self._table(app_label, from_state)))
 
     def describe(self) -> str:
@@ -99,7 +99,9 @@ def grant_app_role_privileges(role: str, *, append_only_tables: list[str]) -> bo
         if cursor.fetchone()[0] == role:
             return False  # the app role is running migrations itself: nothing to grant
         quoted = connection.ops.quote_name(role)
-        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+        )
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
         for table in append_only_tables:
             cursor.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM {quoted}')

@@ -41,7 +41,10 @@ def create_agency(*, actor: Actor, name: str, slug: str, timezone_name: str = "U
         agency.full_clean()
         agency.save()
         record_event(
-            agency_id=agency.pk, actor=actor, action="agency.created", target=agency,
+            agency_id=agency.pk,
+            actor=actor,
+            action="agency.created",
+            target=agency,
             changes={"name": name, "slug": slug, "timezone": timezone_name},
         )
     return agency
@@ -53,7 +56,10 @@ def set_agency_status(*, actor: Actor, agency: Agency, status: str) -> Agency:
         agency.full_clean()
         agency.save(update_fields=["status"])
         record_event(
-            agency_id=agency.pk, actor=actor, action="agency.status_changed", target=agency,
+            agency_id=agency.pk,
+            actor=actor,
+            action="agency.status_changed",
+            target=agency,
             changes={"status": [previous, status]},
         )
     return agency
@@ -66,14 +72,22 @@ def add_member(*, actor: Actor, agency: Agency, user: AbstractBaseUser, role: st
         )
         if created:
             record_event(
-                agency_id=agency.pk, actor=actor, action="membership.created", target=membership,
+                agency_id=agency.pk,
+                actor=actor,
+                action="membership.created",
+                target=membership,
                 changes={"user": user.email, "role": role},
             )
     return membership
 
 
 def invite_member(
-    *, actor: Actor, agency: Agency, invited_by: AbstractBaseUser, email: str, role: str,
+    *,
+    actor: Actor,
+    agency: Agency,
+    invited_by: AbstractBaseUser,
+    email: str,
+    role: str,
     accept_url_base: str,
 ) -> Invitation:
     """Create an invitation and email its one-time link. Only the token's hash is stored."""
@@ -85,11 +99,18 @@ def invite_member(
             raise ApplicationError(f"{email} is already a member of {agency.name}.")
         token = secrets.token_urlsafe(32)
         invitation = Invitation.objects.create(
-            agency=agency, email=email, role=role, token_hash=sha256_hex(token),
-            invited_by=invited_by, expires_at=timezone.now() + INVITATION_TTL,
+            agency=agency,
+            email=email,
+            role=role,
+            token_hash=sha256_hex(token),
+            invited_by=invited_by,
+            expires_at=timezone.now() + INVITATION_TTL,
         )
         record_event(
-            agency_id=agency.pk, actor=actor, action="invitation.created", target=invitation,
+            agency_id=agency.pk,
+            actor=actor,
+            action="invitation.created",
+            target=invitation,
             changes={"email": email, "role": role},
         )
         link = accept_url_base + reverse("frontend:accept_invitation", args=[token])
@@ -145,9 +166,7 @@ def create_user_for_invitation(*, invitation: Invitation, password: str) -> Abst
 
 
 def _ensure_an_admin_remains(agency: Agency, leaving: Membership) -> None:
-    others = Membership.objects.filter(agency=agency, role=Role.AGENCY_ADMIN).exclude(
-        pk=leaving.pk
-    )
+    others = Membership.objects.filter(agency=agency, role=Role.AGENCY_ADMIN).exclude(pk=leaving.pk)
     if leaving.role == Role.AGENCY_ADMIN and not others.exists():
         raise ApplicationError("An agency must keep at least one agency admin.")
 
@@ -163,7 +182,10 @@ def change_member_role(
         previous, membership.role = membership.role, role
         membership.save(update_fields=["role"])
         record_event(
-            agency_id=agency.pk, actor=actor, action="membership.role_changed", target=membership,
+            agency_id=agency.pk,
+            actor=actor,
+            action="membership.role_changed",
+            target=membership,
             changes={"user": membership.user.email, "role": [previous, role]},
         )
     return membership
@@ -175,7 +197,10 @@ def remove_member(*, actor: Actor, agency: Agency, membership: Membership) -> No
         _ensure_an_admin_remains(agency, membership)
         user = membership.user
         record_event(
-            agency_id=agency.pk, actor=actor, action="membership.removed", target=membership,
+            agency_id=agency.pk,
+            actor=actor,
+            action="membership.removed",
+            target=membership,
             changes={"user": user.email, "role": membership.role},
         )
         membership.delete()
@@ -200,8 +225,15 @@ def _unique_violation_message(exc: IntegrityError, what: str) -> ApplicationErro
 
 
 def connect_waba(
-    *, actor: Actor, agency: Agency, waba_id: str, name: str, access_token: str,
-    app_secret: str = "", business_id: str = "", business_name: str = "",
+    *,
+    actor: Actor,
+    agency: Agency,
+    waba_id: str,
+    name: str,
+    access_token: str,
+    app_secret: str = "",
+    business_id: str = "",
+    business_name: str = "",
 ) -> WhatsAppBusinessAccount:
     with agency_scope(agency):
         try:
@@ -209,17 +241,29 @@ def connect_waba(
                 portfolio = None
                 if business_id:
                     portfolio, _ = BusinessPortfolio.objects.get_or_create(
-                        agency=agency, business_id=business_id,
+                        agency=agency,
+                        business_id=business_id,
                         defaults={"name": business_name or name},
                     )
                 waba = WhatsAppBusinessAccount.objects.create(
-                    agency=agency, portfolio=portfolio, waba_id=waba_id, name=name,
-                    access_token=access_token, app_secret=app_secret,
+                    agency=agency,
+                    portfolio=portfolio,
+                    waba_id=waba_id,
+                    name=name,
+                    access_token=access_token,
+                    app_secret=app_secret,
                 )
                 record_event(
-                    agency_id=agency.pk, actor=actor, action="waba.connected", target=waba,
-                    changes={"waba_id": waba_id, "name": name, "access_token": "set",
-                             "app_secret": "set" if app_secret else ""},
+                    agency_id=agency.pk,
+                    actor=actor,
+                    action="waba.connected",
+                    target=waba,
+                    changes={
+                        "waba_id": waba_id,
+                        "name": name,
+                        "access_token": "set",
+                        "app_secret": "set" if app_secret else "",
+                    },
                 )
         except IntegrityError as exc:
             raise _unique_violation_message(exc, "WhatsApp Business Account") from exc
@@ -227,26 +271,40 @@ def connect_waba(
 
 
 def connect_phone_number(
-    *, actor: Actor, agency: Agency, waba: WhatsAppBusinessAccount, phone_number_id: str,
-    display_phone_number: str, verified_name: str, throughput_tier: int = 80,
+    *,
+    actor: Actor,
+    agency: Agency,
+    waba: WhatsAppBusinessAccount,
+    phone_number_id: str,
+    display_phone_number: str,
+    verified_name: str,
+    throughput_tier: int = 80,
     access_token: str = "",
 ) -> PhoneNumber:
     with agency_scope(agency):
         try:
             with transaction.atomic():
                 number = PhoneNumber(
-                    agency=agency, waba=waba, phone_number_id=phone_number_id,
-                    display_phone_number=display_phone_number, verified_name=verified_name,
-                    throughput_tier=throughput_tier, access_token=access_token,
+                    agency=agency,
+                    waba=waba,
+                    phone_number_id=phone_number_id,
+                    display_phone_number=display_phone_number,
+                    verified_name=verified_name,
+                    throughput_tier=throughput_tier,
+                    access_token=access_token,
                 )
                 number.full_clean(validate_unique=False)
                 number.save()
                 record_event(
-                    agency_id=agency.pk, actor=actor, action="phone_number.connected",
+                    agency_id=agency.pk,
+                    actor=actor,
+                    action="phone_number.connected",
                     target=number,
-                    changes={"phone_number_id": phone_number_id,
-                             "display_phone_number": display_phone_number,
-                             "throughput_tier": throughput_tier},
+                    changes={
+                        "phone_number_id": phone_number_id,
+                        "display_phone_number": display_phone_number,
+                        "throughput_tier": throughput_tier,
+                    },
                 )
         except IntegrityError as exc:
             raise _unique_violation_message(exc, "phone number") from exc
@@ -260,8 +318,11 @@ def set_phone_number_status(
         previous, number.status = number.status, status
         number.save(update_fields=["status"])
         record_event(
-            agency_id=number.agency_id, actor=actor, action="phone_number.status_changed",
-            target=number, changes={"status": [previous, status], "reason": reason},
+            agency_id=number.agency_id,
+            actor=actor,
+            action="phone_number.status_changed",
+            target=number,
+            changes={"status": [previous, status], "reason": reason},
         )
     return number
 
@@ -274,11 +335,17 @@ def create_api_credential(
     raw_key = f"cr_{prefix}_{secrets.token_urlsafe(32).replace('_', '-')}"
     with agency_scope(agency), transaction.atomic():
         credential = ApiCredential.objects.create(
-            agency=agency, name=name, prefix=prefix, key_hash=sha256_hex(raw_key),
+            agency=agency,
+            name=name,
+            prefix=prefix,
+            key_hash=sha256_hex(raw_key),
             created_by=created_by,
         )
         record_event(
-            agency_id=agency.pk, actor=actor, action="api_credential.created", target=credential,
+            agency_id=agency.pk,
+            actor=actor,
+            action="api_credential.created",
+            target=credential,
             changes={"name": name, "prefix": prefix},
         )
     return credential, raw_key

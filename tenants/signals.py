@@ -18,9 +18,14 @@ def _record_for_user_agencies(user: Any, request: Any, action: str, **changes: A
         actor = Actor("user", str(user.pk), user.email, actor.ip_address)
     agency_ids = [m.agency_id for m in memberships_for_user(user)] if user else []
     for agency_id in agency_ids or [None]:
-        record_event(agency_id=agency_id, actor=actor, action=action,
-                     object_type="auth.user", object_id=str(user.pk) if user else "",
-                     changes=changes)
+        record_event(
+            agency_id=agency_id,
+            actor=actor,
+            action=action,
+            object_type="auth.user",
+            object_id=str(user.pk) if user else "",
+            changes=changes,
+        )
 
 
 @receiver(user_logged_in, dispatch_uid="audit.login")
@@ -39,8 +44,12 @@ def _on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwar
     # The platform chain: the attempted account may not exist or belong to any agency.
     ip = request.META.get("REMOTE_ADDR") if request is not None else None
     attempted = str(credentials.get("email") or credentials.get("username") or "")[:200]
-    record_event(agency_id=None, actor=Actor("system", "", "auth", ip),
-                 action="auth.login_failed", changes={"attempted": attempted})
+    record_event(
+        agency_id=None,
+        actor=Actor("system", "", "auth", ip),
+        action="auth.login_failed",
+        changes={"attempted": attempted},
+    )
 
 
 @receiver(authenticator_added, dispatch_uid="audit.mfa_added")

@@ -43,7 +43,9 @@ def _set_user(user: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker):
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
     from django.test.utils import setup_databases, teardown_databases
 
     app_user = settings.DATABASES["default"]["USER"]

@@ -12,7 +12,7 @@ from tenants import models
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
 
-DEFAULT_PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105
+DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):

@@ -8,11 +8,11 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://civic_app@127.0.0.1:5432/civic_relay")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
-from .base import *  # noqa: E402
+from .base import *
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-that-is-long-enough-for-hmac-0123456789"  # noqa: S105
-FIELD_ENCRYPTION_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="  # noqa: S105
+FIELD_ENCRYPTION_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
@@ -24,4 +24,6 @@ WHATSAPP_VERIFY_TOKEN = "test-verify-token"  # noqa: S105
 DATABASE_OWNER_URL = os.environ.get(
     "DATABASE_OWNER_URL", "postgres://civic_owner@127.0.0.1:5432/civic_relay"
 )
-DATABASE_ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DATABASE_ADMIN_URL = os.environ.get(
+    "DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)

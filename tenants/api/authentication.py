@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authentication import BaseAuthentication
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 class ApiKeyAuthentication(BaseAuthentication):
     """Integrators send ``Authorization: Bearer cr_...``; AgencyMiddleware resolved it already."""
 
-    def authenticate(self, request: Request):  # noqa: ANN201
+    def authenticate(self, request: Request):
         credential = getattr(request._request, "api_credential", None)
         if credential is None:
             return None

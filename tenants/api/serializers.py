@@ -26,8 +26,14 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
     class Meta:
         model = PhoneNumber
         fields = [
-            "id", "phone_number_id", "display_phone_number", "verified_name", "quality_rating",
-            "throughput_tier", "status", "waba_id",
+            "id",
+            "phone_number_id",
+            "display_phone_number",
+            "verified_name",
+            "quality_rating",
+            "throughput_tier",
+            "status",
+            "waba_id",
         ]
 
 
@@ -35,6 +41,18 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "sequence", "created_at", "actor_type", "actor_id", "actor_label", "action",
-            "object_type", "object_id", "changes", "request_id", "ip_address", "prev_hash", "hash",
+            "id",
+            "sequence",
+            "created_at",
+            "actor_type",
+            "actor_id",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "changes",
+            "request_id",
+            "ip_address",
+            "prev_hash",
+            "hash",
         ]

@@ -31,7 +31,7 @@ class MembershipListApi(generics.ListAPIView):
     serializer_class = serializers.MembershipSerializer
     pagination_class = ById
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return Membership.objects.select_related("user")
 
 
@@ -39,7 +39,7 @@ class MembershipDetailApi(generics.RetrieveAPIView):
     required_perm = Perm.MANAGE_MEMBERS
     serializer_class = serializers.MembershipSerializer
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return Membership.objects.select_related("user")
 
 
@@ -48,7 +48,7 @@ class PhoneNumberListApi(generics.ListAPIView):
     serializer_class = serializers.PhoneNumberSerializer
     pagination_class = ById
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return PhoneNumber.objects.select_related("waba")
 
 
@@ -56,7 +56,7 @@ class PhoneNumberDetailApi(generics.RetrieveAPIView):
     required_perm = Perm.VIEW_AGENCY
     serializer_class = serializers.PhoneNumberSerializer
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return PhoneNumber.objects.select_related("waba")
 
 
@@ -65,7 +65,7 @@ class AuditEventListApi(generics.ListAPIView):
     serializer_class = serializers.AuditEventSerializer
     pagination_class = ById
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return AuditEvent.objects.all()
 
 
@@ -73,5 +73,5 @@ class AuditEventDetailApi(generics.RetrieveAPIView):
     required_perm = Perm.VIEW_AUDIT
     serializer_class = serializers.AuditEventSerializer
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return AuditEvent.objects.all()

@@ -54,7 +54,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._savepoint_rollback(sid)
         self._scope_settings = None
 
-    def _apply_scope(self, execute, sql, params, many, context):  # noqa: ANN001
+    def _apply_scope(self, execute, sql, params, many, context):
         wanted = _wanted_settings()
         if wanted != self._scope_settings and not sql.startswith(_TRANSACTION_CONTROL):
             # The raw connection, not this cursor: it may be a server-side (named) cursor.

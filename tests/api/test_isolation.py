@@ -29,9 +29,12 @@ def _api_url_names_taking_an_id() -> set[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
                 yield from walk(p.url_patterns, prefix + str(p.pattern))
-            elif isinstance(p, URLPattern) and (prefix + str(p.pattern)).startswith(API_PREFIX):
-                if p.pattern.converters:
-                    yield p.name
+            elif (
+                isinstance(p, URLPattern)
+                and (prefix + str(p.pattern)).startswith(API_PREFIX)
+                and p.pattern.converters
+            ):
+                yield p.name
 
     return set(walk(get_resolver().url_patterns))
 

@@ -49,8 +49,12 @@ def test_stored_hash_is_the_sha256_of_the_canonical_content(agency_a):
 
 
 def test_secrets_are_redacted_from_changes(agency_a):
-    event = record_event(agency_id=agency_a.pk, actor=ACTOR, action="waba.connected",
-                         changes={"access_token": "EAAG-secret", "name": "Main"})
+    event = record_event(
+        agency_id=agency_a.pk,
+        actor=ACTOR,
+        action="waba.connected",
+        changes={"access_token": "EAAG-secret", "name": "Main"},
+    )
     assert event.changes == {"access_token": "[redacted]", "name": "Main"}
 
 
@@ -60,13 +64,18 @@ def test_an_intact_chain_verifies(agency_a):
     assert report.ok and report.count == 5
 
 
-@pytest.mark.parametrize("statement", ["UPDATE records_auditevent SET action = 'x'",
-                                       "DELETE FROM records_auditevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE records_auditevent SET action = 'x'", "DELETE FROM records_auditevent"]
+)
 def test_the_app_role_cannot_update_or_delete_audit_events(agency_a, statement):
     _record(agency_a)
-    with agency_scope(agency_a), pytest.raises(DatabaseError, match="permission denied"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        agency_scope(agency_a),
+        pytest.raises(DatabaseError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
 
 
 def _as_owner(owner_cursor, sql: str, params: list | None = None) -> None:
@@ -82,23 +91,32 @@ def committed_chain(transactional_db, agency_a):
 
 def test_the_trigger_refuses_updates_even_from_the_table_owner(committed_chain, owner_cursor):
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-        _as_owner(owner_cursor, "UPDATE records_auditevent SET action = 'x' WHERE id = %s",
-                  [committed_chain[2].pk])
+        _as_owner(
+            owner_cursor,
+            "UPDATE records_auditevent SET action = 'x' WHERE id = %s",
+            [committed_chain[2].pk],
+        )
 
 
 def _tamper(owner_cursor, sql: str, params: list) -> None:
-    _as_owner(owner_cursor, "ALTER TABLE records_auditevent DISABLE TRIGGER audit_event_append_only")
+    _as_owner(
+        owner_cursor, "ALTER TABLE records_auditevent DISABLE TRIGGER audit_event_append_only"
+    )
     try:
         _as_owner(owner_cursor, sql, params)
     finally:
-        _as_owner(owner_cursor,
-                  "ALTER TABLE records_auditevent ENABLE TRIGGER audit_event_append_only")
+        _as_owner(
+            owner_cursor, "ALTER TABLE records_auditevent ENABLE TRIGGER audit_event_append_only"
+        )
 
 
 def test_verification_finds_an_edited_event(committed_chain, owner_cursor, agency_a):
     target = committed_chain[2]
-    _tamper(owner_cursor, "UPDATE records_auditevent SET changes = '{\"n\": 99}' WHERE id = %s",
-            [target.pk])
+    _tamper(
+        owner_cursor,
+        "UPDATE records_auditevent SET changes = '{\"n\": 99}' WHERE id = %s",
+        [target.pk],
+    )
     report = verify_chain(agency_a.pk)
     assert not report.ok
     assert report.broken_event.pk == target.pk
@@ -119,8 +137,11 @@ def test_verification_finds_a_rehashed_event_by_its_broken_successor(
     target = committed_chain[1]
     target.action = "forged"
     forged_hash = compute_hash(target)
-    _tamper(owner_cursor, "UPDATE records_auditevent SET action = 'forged', hash = %s WHERE id = %s",
-            [forged_hash, target.pk])
+    _tamper(
+        owner_cursor,
+        "UPDATE records_auditevent SET action = 'forged', hash = %s WHERE id = %s",
+        [forged_hash, target.pk],
+    )
     report = verify_chain(agency_a.pk)
     assert report.broken_event.pk == committed_chain[2].pk
     assert report.problem == "link to the previous event is broken"
@@ -134,13 +155,19 @@ def test_audit_verify_command_prints_ok_with_the_count(committed_chain, capsys):
 def test_audit_verify_command_exits_non_zero_on_a_tampered_row(
     committed_chain, owner_cursor, capsys
 ):
-    _tamper(owner_cursor, "UPDATE records_auditevent SET actor_label = 'mallory' WHERE id = %s",
-            [committed_chain[3].pk])
+    _tamper(
+        owner_cursor,
+        "UPDATE records_auditevent SET actor_label = 'mallory' WHERE id = %s",
+        [committed_chain[3].pk],
+    )
     with pytest.raises(CommandError) as excinfo:
         call_command("audit_verify")
     assert excinfo.value.returncode == 1
     out = capsys.readouterr().out
-    assert f"BROKEN agency-a: content does not match its hash at event id={committed_chain[3].pk}" in out
+    assert (
+        f"BROKEN agency-a: content does not match its hash at event id={committed_chain[3].pk}"
+        in out
+    )
 
 
 def test_concurrent_writers_do_not_fork_the_chain(transactional_db, agency_a):
@@ -153,9 +180,10 @@ def test_concurrent_writers_do_not_fork_the_chain(transactional_db, agency_a):
             barrier.wait()
             for i in range(per_writer):
                 with transaction.atomic():
-                    record_event(agency_id=agency_a.pk, actor=ACTOR, action="concurrent",
-                                 changes={"i": i})
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+                    record_event(
+                        agency_id=agency_a.pk, actor=ACTOR, action="concurrent", changes={"i": i}
+                    )
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -36,9 +36,7 @@ TENANT_TABLES = sorted(model._meta.db_table for model in tenant_models())
 
 def test_the_tests_connect_as_an_ordinary_role_that_cannot_bypass_rls(db):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False, False)
 
 
@@ -75,13 +73,17 @@ def test_raw_insert_into_another_agency_is_refused(agency_a, agency_b):
     from django.db import DatabaseError, transaction
 
     user_id = MembershipFactory(agency=agency_b).user_id
-    with agency_scope(agency_a), pytest.raises(DatabaseError, match="row-level security"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO tenants_membership (agency_id, user_id, role, created_at) "
-                "VALUES (%s, %s, 'agent', now())",
-                [agency_b.pk, user_id],
-            )
+    with (
+        agency_scope(agency_a),
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO tenants_membership (agency_id, user_id, role, created_at) "
+            "VALUES (%s, %s, 'agent', now())",
+            [agency_b.pk, user_id],
+        )
 
 
 def test_scope_survives_a_rollback_of_the_transaction_that_set_it(agency_a, agency_b):

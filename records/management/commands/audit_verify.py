@@ -38,8 +38,9 @@ class Command(BaseCommand):
         if report.ok:
             return self.style.SUCCESS(f"OK {label}: {report.count} events")
         event = report.broken_event
-        where = f"event id={event.pk} sequence={event.sequence} action={event.action}" if event else ""
+        where = (
+            f"event id={event.pk} sequence={event.sequence} action={event.action}" if event else ""
+        )
         return self.style.ERROR(
-            f"BROKEN {label}: {report.problem} at {where} "
-            f"(after {report.count} intact events)"
+            f"BROKEN {label}: {report.problem} at {where} (after {report.count} intact events)"
         )

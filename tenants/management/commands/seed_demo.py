@@ -62,14 +62,16 @@ class Command(BaseCommand):
         agency.save(update_fields=["contact_email"])
         return agency, True
 
-    def _users(self, actor: Actor, agency: Agency, *, reset: bool) -> list[tuple[str, str, str, str]]:
+    def _users(
+        self, actor: Actor, agency: Agency, *, reset: bool
+    ) -> list[tuple[str, str, str, str]]:
         wanted = [(f"{role.value.replace('_', '.')}@{DEMO_DOMAIN}", role) for role in Role]
         wanted.append((OPERATOR_EMAIL, None))
         printed = []
         for email, role in wanted:
             user, created = User.objects.get_or_create(
-                username=email, defaults={"email": email, "is_staff": role is None,
-                                          "is_superuser": role is None},
+                username=email,
+                defaults={"email": email, "is_staff": role is None, "is_superuser": role is None},
             )
             if role is not None:
                 services.add_member(actor=actor, agency=agency, user=user, role=role)
@@ -93,12 +95,21 @@ class Command(BaseCommand):
             if PhoneNumber.objects.filter(phone_number_id=DEMO_PHONE_NUMBER_ID).exists():
                 return
         waba = services.connect_waba(
-            actor=actor, agency=agency, waba_id=DEMO_WABA_ID, name="Demo County Services",
-            access_token=DEMO_ACCESS_TOKEN, business_id="5550001", business_name="Demo County",
+            actor=actor,
+            agency=agency,
+            waba_id=DEMO_WABA_ID,
+            name="Demo County Services",
+            access_token=DEMO_ACCESS_TOKEN,
+            business_id="5550001",
+            business_name="Demo County",
         )
         services.connect_phone_number(
-            actor=actor, agency=agency, waba=waba, phone_number_id=DEMO_PHONE_NUMBER_ID,
-            display_phone_number=DEMO_DISPLAY_NUMBER, verified_name="Demo County Services",
+            actor=actor,
+            agency=agency,
+            waba=waba,
+            phone_number_id=DEMO_PHONE_NUMBER_ID,
+            display_phone_number=DEMO_DISPLAY_NUMBER,
+            verified_name="Demo County Services",
         )
 
     def _print_credentials(self, rows: list[tuple[str, str, str, str]]) -> None:
