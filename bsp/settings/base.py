@@ -239,6 +239,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if STORAGE_BACKEND == "s3":
+    # django-storages' S3 backend reads the AWS_* settings above.
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_DEFAULT_ACL = None
+    AWS_S3_FILE_OVERWRITE = False
+    AWS_QUERYSTRING_AUTH = True
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------
 WHATSAPP_APP_SECRET = env_secret("WHATSAPP_APP_SECRET", default="")

@@ -11,5 +11,3 @@ if not FIELD_ENCRYPTION_KEY:
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-if STORAGE_BACKEND == "s3":
-    STORAGES["default"] = {"BACKEND": "records.storage.S3Storage"}
