@@ -1,0 +1,91 @@
+"""The platform operators' console: superusers only, MFA first, every save audited."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.models import Authenticator
+
+from records.models import AuditEvent
+from tenants.models import Agency, WhatsAppBusinessAccount
+from tenants.permissions import Role
+from tenants.scoping import agency_scope
+from tests.factories import MembershipFactory, UserFactory, WabaFactory
+
+
+@pytest.fixture
+def operator(db):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
+
+
+def test_an_operator_without_mfa_is_sent_to_enrollment(client, db):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.url == "/accounts/2fa/totp/activate/"
+
+
+def test_agency_staff_cannot_reach_the_console(client, agency_a):
+    member = MembershipFactory(agency=agency_a, role=Role.SUPERVISOR)
+    client.force_login(member.user)
+    response = client.get("/admin/tenants/agency/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
+
+
+def test_an_operator_creates_an_agency_and_it_is_audited(client, operator):
+    client.force_login(operator)
+    response = client.post(
+        "/admin/tenants/agency/add/",
+        {
+            "name": "Harbor City",
+            "slug": "harbor-city",
+            "timezone": "America/New_York",
+            "status": "active",
+        },
+    )
+    assert response.status_code == 302, response.content
+    agency = Agency.objects.get(slug="harbor-city")
+    with agency_scope(agency):
+        event = AuditEvent.objects.get()
+    assert (event.action, event.actor_type, event.actor_label) == (
+        "agency.created_by_operator",
+        "operator",
+        operator.email,
+    )
+
+
+def test_an_operator_sees_every_agency_phone_numbers(client, operator, agency_a, agency_b):
+    WabaFactory(agency=agency_a, name="A waba")
+    WabaFactory(agency=agency_b, name="B waba")
+    client.force_login(operator)
+    page = client.get("/admin/tenants/whatsappbusinessaccount/").content.decode()
+    assert "A waba" in page and "B waba" in page
+
+
+def test_tokens_are_write_only_in_the_console(client, operator, agency_a):
+    waba = WabaFactory(agency=agency_a, access_token="EAAG-secret-token")
+    client.force_login(operator)
+    page = client.get(f"/admin/tenants/whatsappbusinessaccount/{waba.pk}/change/")
+    assert "EAAG-secret-token" not in page.content.decode()
+
+
+def test_leaving_a_token_empty_in_the_console_keeps_it(client, operator, agency_a):
+    waba = WabaFactory(agency=agency_a, access_token="EAAG-keep-me")
+    client.force_login(operator)
+    response = client.post(
+        f"/admin/tenants/whatsappbusinessaccount/{waba.pk}/change/",
+        {
+            "portfolio": waba.portfolio_id,
+            "waba_id": waba.waba_id,
+            "name": "Renamed",
+            "access_token": "",
+            "app_secret": "",
+            "agency": agency_a.pk,
+        },
+    )
+    assert response.status_code == 302, response.content
+    with agency_scope(agency_a):
+        stored = WhatsAppBusinessAccount.objects.get(pk=waba.pk)
+    assert (stored.name, stored.access_token) == ("Renamed", "EAAG-keep-me")
