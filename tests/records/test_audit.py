@@ -197,3 +197,17 @@ def test_concurrent_writers_do_not_fork_the_chain(transactional_db, agency_a):
     report = verify_chain(agency_a.pk)
     assert report.ok, report.problem
     assert report.count == writers * per_writer
+
+
+def test_the_hourly_verification_task_reports_a_broken_chain(committed_chain, owner_cursor, caplog):
+    from records.tasks import verify_audit_chains
+
+    assert verify_audit_chains() == 0
+    _tamper(
+        owner_cursor,
+        "UPDATE records_auditevent SET action = 'x' WHERE id = %s",
+        [committed_chain[0].pk],
+    )
+    with caplog.at_level("ERROR", logger="records.tasks"):
+        assert verify_audit_chains() == 1
+    assert "audit chain broken" in caplog.text

@@ -43,3 +43,20 @@ def test_new_rows_take_the_scope_agency_when_none_is_given(agency_a):
         membership = Membership(user=UserFactory(), role="agent")
         membership.save()
     assert membership.agency_id == agency_a.pk
+
+
+def test_an_agency_task_runs_inside_the_agency_given_by_its_kwargs(agency_a, agency_b):
+    from tenants.scoping import agency_task, current_agency_id
+
+    @agency_task
+    def task_body(*, agency_id: int) -> int | None:
+        return current_agency_id()
+
+    with no_scope():
+        assert task_body(agency_id=agency_b.pk) == agency_b.pk
+        assert current_agency_id() is None
+
+
+def test_an_empty_queryset_needs_no_scope(db):
+    with no_scope():
+        assert list(Membership.objects.none()) == []
