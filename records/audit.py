@@ -1,8 +1,8 @@
 """Writing and verifying the hash-chained audit trail.
 
-Writers of one chain are serialized with a transaction-scoped advisory lock, so two
-concurrent writers can never both append after the same event (a fork); the unique
-(agency, sequence) constraint is the second line of defence.
+Writers of one chain are serialized by a row lock on the chain's head
+(``AuditChainHead``), so two concurrent writers can never both append after the same event
+(a fork); the unique (agency, sequence) constraint is the second line of defence.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from bsp.observability import current_request_id
-from records.models import AuditEvent
+from records.models import AuditChainHead, AuditEvent
 from tenants.scoping import agency_scope, system_scope
 
 GENESIS_HASH = "0" * 64
-_LOCK_NAMESPACE = 0x41554449  # "AUDI": keeps our advisory lock ids apart from others'
 SECRET_FIELDS = frozenset({"access_token", "app_secret", "password", "key_hash", "token_hash"})
 
 
@@ -86,12 +85,14 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
-def _lock_chain(agency_id: int | None) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, agency_id or 0]
-            )
+def _lock_chain_head(agency_id: int | None) -> AuditChainHead:
+    """The chain's head row, locked until the transaction ends (created on first use)."""
+    key = agency_id or 0
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(chain_key=key, agency_id=agency_id, sequence=0, hash=GENESIS_HASH)],
+        ignore_conflicts=True,
+    )
+    return AuditChainHead.objects.select_for_update().get(chain_key=key)
 
 
 def _chain_scope(agency_id: int | None):
@@ -116,14 +117,8 @@ def record_event(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
     with _chain_scope(agency_id), transaction.atomic():
-        _lock_chain(agency_id)
-        last = (
-            AuditEvent.objects.filter(agency_id=agency_id)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
-        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        head = _lock_chain_head(agency_id)
+        sequence, prev_hash = head.sequence + 1, head.hash
         event = AuditEvent(
             agency_id=agency_id,
             sequence=sequence,
@@ -141,6 +136,9 @@ def record_event(
         )
         event.hash = compute_hash(event)
         event.save(force_insert=True)
+        AuditChainHead.objects.filter(chain_key=head.chain_key).update(
+            sequence=sequence, hash=event.hash
+        )
     return event
 
 
@@ -176,9 +174,19 @@ def verify_events(agency_id: int | None, events: Iterable[AuditEvent]) -> ChainR
 
 
 def verify_chain(agency_id: int | None) -> ChainReport:
+    """Verify every link, then that the chain ends where its head says it does."""
     with _chain_scope(agency_id):
         events = AuditEvent.objects.filter(agency_id=agency_id).order_by("sequence")
-        return verify_events(agency_id, events.iterator(chunk_size=2000))
+        report = verify_events(agency_id, events.iterator(chunk_size=2000))
+        head = AuditChainHead.objects.filter(chain_key=agency_id or 0).first()
+    if report.ok and head is not None and head.sequence != report.count:
+        return ChainReport(
+            agency_id,
+            report.count,
+            None,
+            f"the newest events are missing: the chain head is at sequence {head.sequence}",
+        )
+    return report
 
 
 def chain_agency_ids() -> list[int | None]:

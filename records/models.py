@@ -60,3 +60,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor_label or self.actor_type}"
+
+
+class AuditChainHead(models.Model):
+    """The newest link of each chain: its row lock serializes the chain's writers.
+
+    One row per chain (``chain_key`` = agency id, 0 for the platform chain). Reading the
+    head is O(1) whatever the table size, and comparing it with the newest event also
+    reveals events deleted from the end of a chain, which the links alone cannot show.
+    """
+
+    chain_key = models.BigIntegerField(primary_key=True)
+    agency = models.ForeignKey(
+        "tenants.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    objects = AgencyScopedManager()
+
+    class Meta:
+        base_manager_name = "objects"
+
+    def __str__(self) -> str:
+        return f"chain {self.chain_key} at #{self.sequence}"

@@ -12,22 +12,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from tenants.db.roles import ROLES_SQL
 from tenants.scoping import agency_scope, system_scope
-
-ROLES_SQL = """
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'civic_owner') THEN
-        CREATE ROLE civic_owner LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'civic_app') THEN
-        CREATE ROLE civic_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB;
-    END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;  -- another xdist worker created it first
-END
-$$;
-"""
 
 
 def _ensure_roles() -> None:

@@ -130,6 +130,15 @@ def test_verification_finds_a_deleted_event(committed_chain, owner_cursor, agenc
     assert report.count == 1
 
 
+def test_verification_finds_events_deleted_from_the_end_of_the_chain(
+    committed_chain, owner_cursor, agency_a
+):
+    _tamper(owner_cursor, "DELETE FROM records_auditevent WHERE id = %s", [committed_chain[-1].pk])
+    report = verify_chain(agency_a.pk)
+    assert not report.ok
+    assert report.problem == "the newest events are missing: the chain head is at sequence 5"
+
+
 def test_verification_finds_a_rehashed_event_by_its_broken_successor(
     committed_chain, owner_cursor, agency_a
 ):
