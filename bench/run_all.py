@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import _setup  # noqa: E402
+import _setup
 
 if __name__ == "__main__":
     print(f"Machine: {_setup.machine()}", flush=True)
