@@ -3,15 +3,14 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from tenants.permissions import Perm
-from tenants.selectors import memberships_for_user
+from tenants.selectors import memberships_for_request
 
 
 def agency(request: HttpRequest) -> dict:
     """The current agency, the user's other agencies (for the switcher) and their perms."""
     membership = getattr(request, "membership", None)
-    user = getattr(request, "user", None)
     context: dict = {"current_agency": getattr(request, "agency", None), "membership": membership}
     if membership is not None:
         context["perms_in_agency"] = {p.value for p in Perm if membership.has_perm(p)}
-        context["user_memberships"] = lambda: memberships_for_user(user)
+        context["user_memberships"] = lambda: memberships_for_request(request)
     return context

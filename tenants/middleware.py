@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tenants.models import ApiCredential
 from tenants.scoping import agency_scope, no_scope, system_scope
-from tenants.selectors import find_api_credential, get_membership, memberships_for_user
+from tenants.selectors import find_api_credential, get_membership, memberships_for_request
 
 SESSION_AGENCY_KEY = "agency_id"
 
@@ -92,7 +92,7 @@ class AgencyMiddleware:
             if membership is not None:
                 return membership
             request.session.pop(SESSION_AGENCY_KEY, None)
-        memberships = memberships_for_user(request.user)
+        memberships = memberships_for_request(request)
         if not memberships:
             return None
         request.session[SESSION_AGENCY_KEY] = memberships[0].agency_id
@@ -131,6 +131,7 @@ class MfaRequiredMiddleware:
     def _needs_enrollment(self, request: HttpRequest) -> bool:
         from allauth.mfa.utils import is_mfa_enabled
 
-        from tenants.selectors import user_requires_mfa
+        from tenants.selectors import memberships_for_request, user_requires_mfa
 
-        return user_requires_mfa(request.user) and not is_mfa_enabled(request.user)
+        memberships = memberships_for_request(request)
+        return user_requires_mfa(request.user, memberships) and not is_mfa_enabled(request.user)

@@ -7,9 +7,17 @@ import hmac
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
-from tenants.models import Agency, ApiCredential, Invitation, Membership, PhoneNumber
+from tenants.models import (
+    Agency,
+    ApiCredential,
+    Invitation,
+    Membership,
+    PhoneNumber,
+    WhatsAppBusinessAccount,
+)
 from tenants.permissions import ROLES_REQUIRING_MFA
 from tenants.scoping import agency_scope, system_scope
 
@@ -31,11 +39,19 @@ def get_membership(*, agency_id: int, user: AbstractBaseUser) -> Membership | No
         return Membership.objects.select_related("agency").filter(user=user).first()
 
 
-def user_requires_mfa(user: AbstractBaseUser) -> bool:
+def memberships_for_request(request: HttpRequest) -> list[Membership]:
+    """``memberships_for_user`` once per request (middleware, MFA check and switcher share it)."""
+    if not hasattr(request, "_user_memberships"):
+        request._user_memberships = memberships_for_user(request.user)
+    return request._user_memberships
+
+
+def user_requires_mfa(user: AbstractBaseUser, memberships: list[Membership] | None = None) -> bool:
     """Platform operators and holders of a sensitive role anywhere must use MFA."""
     if user.is_superuser or user.is_staff:
         return True
-    return any(m.role in ROLES_REQUIRING_MFA for m in memberships_for_user(user))
+    memberships = memberships_for_user(user) if memberships is None else memberships
+    return any(m.role in ROLES_REQUIRING_MFA for m in memberships)
 
 
 def members_of(agency: Agency) -> QuerySet[Membership]:
@@ -79,3 +95,11 @@ def find_api_credential(raw_key: str) -> ApiCredential | None:
 
 def phone_numbers_of(agency: Agency) -> QuerySet[PhoneNumber]:
     return PhoneNumber.objects.filter(agency=agency).select_related("waba")
+
+
+def wabas_of(agency: Agency) -> QuerySet[WhatsAppBusinessAccount]:
+    return WhatsAppBusinessAccount.objects.filter(agency=agency).select_related("portfolio")
+
+
+def api_credentials_of(agency: Agency) -> QuerySet[ApiCredential]:
+    return ApiCredential.objects.filter(agency=agency).select_related("created_by")

@@ -216,7 +216,7 @@ def end_all_sessions(user: AbstractBaseUser) -> int:
     return len(sessions)
 
 
-def _unique_violation_message(exc: IntegrityError, what: str) -> ApplicationError:
+def _unique_violation_message(what: str) -> ApplicationError:
     # Never say which agency holds it: that would leak another tenant's data.
     return ApplicationError(
         f"This {what} is already connected to an account on Civic Relay. Meta allows a "
@@ -266,7 +266,10 @@ def connect_waba(
                     },
                 )
         except IntegrityError as exc:
-            raise _unique_violation_message(exc, "WhatsApp Business Account") from exc
+            what = (
+                "business portfolio" if "business_id" in str(exc) else "WhatsApp Business Account"
+            )
+            raise _unique_violation_message(what) from exc
     return waba
 
 
@@ -307,7 +310,7 @@ def connect_phone_number(
                     },
                 )
         except IntegrityError as exc:
-            raise _unique_violation_message(exc, "phone number") from exc
+            raise _unique_violation_message("phone number") from exc
     return number
 
 

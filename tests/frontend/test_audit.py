@@ -36,8 +36,15 @@ def test_the_log_shows_only_the_current_agencys_events(admin_client, agency_b):
 
 def test_the_log_reports_an_intact_chain_with_its_count(admin_client, agency_a):
     _event(agency_a)
-    page = admin_client.get(reverse("frontend:audit")).text
+    page = admin_client.get(reverse("frontend:audit"), {"verify": 1}).text
     assert "Chain intact (" in page
+
+
+def test_the_chain_is_verified_only_when_asked_for(admin_client, agency_a):
+    _event(agency_a)
+    page = admin_client.get(reverse("frontend:audit")).text
+    assert "Chain intact (" not in page
+    assert "Verify the chain now" in page
 
 
 def test_a_broken_chain_names_the_first_broken_event(agency_a, scope_a):

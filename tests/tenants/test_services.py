@@ -173,3 +173,18 @@ def test_a_new_api_key_is_returned_once_and_audited(agency_a):
     )
     assert raw_key.startswith(f"cr_{credential.prefix}_")
     assert "api_credential.created" in _actions(agency_a)
+
+
+def test_a_business_portfolio_of_another_agency_is_named_as_such(agency_a, agency_b):
+    services.connect_waba(
+        actor=ACTOR, agency=agency_b, waba_id="901", name="B", access_token="t", business_id="55"
+    )
+    with pytest.raises(services.ApplicationError, match="business portfolio"):
+        services.connect_waba(
+            actor=ACTOR,
+            agency=agency_a,
+            waba_id="902",
+            name="A",
+            access_token="t",
+            business_id="55",
+        )
