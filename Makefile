@@ -48,6 +48,7 @@ check: install-dev
 	  DATABASE_URL=sqlite:///:memory: \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(TEST) DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST) DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 pytest: install-dev
 	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report=term:skip-covered

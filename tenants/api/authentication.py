@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
 if TYPE_CHECKING:
@@ -20,3 +21,17 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Documents the API key in the OpenAPI schema (drf-spectacular)."""
+
+    target_class = "tenants.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An agency API key, `cr_<prefix>_<secret>`, from the API keys page.",
+        }
