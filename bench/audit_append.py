@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _setup  # noqa: E402
+import _setup
 
 EVENTS = 400
 
@@ -30,7 +30,6 @@ def main() -> list[str]:
 
     from records.audit import Actor, record_event
     from tenants.models import Agency
-    from tenants.scoping import agency_scope
 
     agencies = [Agency.objects.create(name=f"Bench {i}", slug=f"bench-{i}") for i in range(4)]
     actor = Actor.system("bench")
