@@ -126,3 +126,6 @@ def s3_settings(s3_server, settings):
         "default": {"BACKEND": "storages.backends.s3.S3Storage"},
     }
     return bucket
+
+
+pytest_plugins = ["tests.simulator_fixture"]

@@ -1,0 +1,534 @@
+"""The Cloud API client: the only code in the project that talks to the Graph API.
+
+``AsyncCloudAPIClient`` is the core, so a worker can keep many requests in flight;
+``CloudAPIClient`` is a blocking wrapper for Celery tasks and views. Both take every
+per-number value (phone number id, decrypted token) from the caller: no ORM in here.
+
+Connection pooling: an ``httpx.AsyncClient`` is bound to the event loop that created it, so the
+process keeps one pool per loop. Sync callers all share a single background loop thread, which
+makes that one pool per process for them (re-created after fork, e.g. in Celery prefork
+children).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from messaging.whatsapp import builders
+from messaging.whatsapp.errors import (
+    CloudAPIError,
+    InvalidMessageError,
+    TransportError,
+    error_from_payload,
+)
+from messaging.whatsapp.media import UPLOAD_MAX_BYTES, MediaInfo, UploadedMedia, check_upload
+from messaging.whatsapp.templates import (
+    TemplateCreated,
+    TemplateInfo,
+    TemplatePage,
+    build_create_payload,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v23.0"
+TEMPLATE_FIELDS = "id,name,status,category,language,components,parameter_format,quality_score"
+
+
+def _setting(name: str, fallback: str) -> str:
+    """Read a Django setting when Django is configured; work without Django otherwise."""
+    try:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            return str(getattr(settings, name, fallback) or fallback)
+        except (ImproperlyConfigured, ImportError):
+            return fallback
+    except ImportError:
+        return fallback
+
+
+def normalize_version(version: str) -> str:
+    version = version.strip().strip("/")
+    return version if version.startswith("v") else f"v{version}"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. ``total`` bounds the whole call, which httpx alone cannot do."""
+
+    connect: float = 5.0
+    read: float = 15.0
+    write: float = 15.0
+    pool: float = 5.0
+    total: float = 30.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    wamid: str
+    wa_id: str | None
+    input: str | None
+    message_status: str | None  # "accepted" or "held_for_quality_assessment"
+
+
+# --------------------------------------------------------------------------- shared pools
+
+_POOL_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+_pools_lock = threading.Lock()
+
+
+def shared_http_client() -> httpx.AsyncClient:
+    """The process's pool for the running event loop."""
+    loop = asyncio.get_running_loop()
+    with _pools_lock:
+        client = _pools.get(loop)
+        if client is None or client.is_closed:
+            # Meta never redirects API calls; following one would leak the bearer token.
+            client = httpx.AsyncClient(limits=_POOL_LIMITS, follow_redirects=False)
+            _pools[loop] = client
+        return client
+
+
+async def close_shared_http_client() -> None:
+    """Close the running loop's pool (for graceful shutdown of an async worker)."""
+    loop = asyncio.get_running_loop()
+    with _pools_lock:
+        client = _pools.pop(loop, None)
+    if client is not None:
+        await client.aclose()
+
+
+class _LoopThread:
+    """A daemon thread running an event loop that sync callers submit coroutines to."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="cloud-api-loop", daemon=True
+        )
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+
+_runner: _LoopThread | None = None
+_runner_lock = threading.Lock()
+
+
+def _background_loop() -> _LoopThread:
+    global _runner
+    with _runner_lock:
+        # After fork the thread does not exist in the child: start a fresh one.
+        if _runner is None or _runner.pid != os.getpid():
+            _runner = _LoopThread()
+        return _runner
+
+
+# --------------------------------------------------------------------------- async client
+
+
+class AsyncCloudAPIClient:
+    """Calls for one phone number. Cheap to create; the pool underneath is shared."""
+
+    def __init__(
+        self,
+        phone_number_id: str,
+        access_token: str,
+        *,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        timeouts: Timeouts | None = None,
+        log_label: str | None = None,
+    ) -> None:
+        self.phone_number_id = str(phone_number_id)
+        self._token = access_token
+        base = base_url or _setting("GRAPH_API_BASE_URL", DEFAULT_BASE_URL)
+        version = api_version or _setting("GRAPH_API_VERSION", DEFAULT_API_VERSION)
+        self.base_url = base.rstrip("/")
+        self.api_version = normalize_version(version)
+        self.timeouts = timeouts or Timeouts()
+        self._httpx_timeout = self.timeouts.as_httpx()
+        self.log_label = log_label  # e.g. the agency id, for the call log line
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<AsyncCloudAPIClient phone_number_id={self.phone_number_id}>"
+
+    def graph_url(self, path: str) -> str:
+        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+
+    # ---- transport
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        absolute_url: str | None = None,
+        raw: bool = False,
+        max_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        url = absolute_url or self.graph_url(path)
+        headers = {"Authorization": f"Bearer {self._token}"}
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeouts.total):
+                response = await shared_http_client().request(
+                    method, url, headers=headers, timeout=self._httpx_timeout, **kwargs
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            self._log(endpoint, method, None, None, started)
+            raise TransportError(
+                f"Timed out calling {endpoint}",
+                retry_after=5.0,
+                reason="Meta did not answer in time; retrying.",
+            ) from exc
+        except httpx.RequestError as exc:
+            self._log(endpoint, method, None, None, started)
+            raise TransportError(
+                f"Could not reach the Graph API ({type(exc).__name__})",
+                retry_after=5.0,
+                reason="Could not reach Meta; retrying.",
+            ) from exc
+        if response.status_code >= 400:
+            error = _error_from_response(response)
+            self._log(endpoint, method, response.status_code, error.code, started)
+            raise error
+        self._log(endpoint, method, response.status_code, None, started)
+        if raw:
+            if max_bytes is not None and len(response.content) > max_bytes:
+                raise CloudAPIError(f"Download larger than {max_bytes} bytes", http_status=200)
+            return response.content
+        return response.json()
+
+    def _log(
+        self, endpoint: str, method: str, status: int | None, code: int | None, started: float
+    ) -> None:
+        # Endpoint labels only: URLs may carry signed media hashes, bodies carry content.
+        logger.info(
+            "graph_call endpoint=%s method=%s status=%s code=%s duration_ms=%.1f "
+            "phone_number_id=%s label=%s",
+            endpoint,
+            method,
+            status,
+            code,
+            (time.perf_counter() - started) * 1000,
+            self.phone_number_id,
+            self.log_label,
+        )
+
+    # ---- messages
+
+    async def send(
+        self,
+        to: str,
+        message: builders.OutboundMessage,
+        *,
+        context_message_id: str | None = None,
+        biz_opaque_callback_data: str | None = None,
+    ) -> SendResult:
+        """Send any built message; ``context_message_id`` makes it a quoted reply."""
+        body = builders.build_message_payload(
+            to,
+            message,
+            context_message_id=context_message_id,
+            biz_opaque_callback_data=biz_opaque_callback_data,
+        )
+        data = await self._request(
+            "POST", f"{self.phone_number_id}/messages", endpoint="messages.send", json=body
+        )
+        return _send_result(data)
+
+    async def send_text(
+        self, to: str, body: str, *, preview_url: bool = False, **kwargs: Any
+    ) -> SendResult:
+        return await self.send(to, builders.Text(body, preview_url), **kwargs)
+
+    async def send_template(
+        self, to: str, template: builders.Template, **kwargs: Any
+    ) -> SendResult:
+        return await self.send(to, template, **kwargs)
+
+    async def mark_read(self, message_id: str, *, typing_indicator: bool = False) -> None:
+        """Mark an inbound message read (and optionally show "typing…" for up to 25 s)."""
+        body = builders.build_mark_read_payload(message_id, typing_indicator=typing_indicator)
+        await self._request(
+            "POST", f"{self.phone_number_id}/messages", endpoint="messages.read", json=body
+        )
+
+    async def send_typing_indicator(self, message_id: str) -> None:
+        await self.mark_read(message_id, typing_indicator=True)
+
+    # ---- media
+
+    async def upload_media(
+        self,
+        content: bytes,
+        mime_type: str,
+        *,
+        filename: str = "file",
+        kind: str | None = None,
+    ) -> UploadedMedia:
+        """Multipart upload; size and MIME are checked against Meta's table first."""
+        check_upload(len(content), mime_type, kind)
+        data = await self._request(
+            "POST",
+            f"{self.phone_number_id}/media",
+            endpoint="media.upload",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, content, mime_type)},
+        )
+        return UploadedMedia(id=str(data["id"]))
+
+    async def get_media(self, media_id: str) -> MediaInfo:
+        """A short-lived (5 min) download URL plus metadata."""
+        data = await self._request(
+            "GET",
+            str(media_id),
+            endpoint="media.get",
+            params={"phone_number_id": self.phone_number_id},
+        )
+        return MediaInfo.from_json(data)
+
+    async def download_media(self, url: str, *, max_bytes: int = UPLOAD_MAX_BYTES) -> bytes:
+        """Fetch the bytes behind a media URL; Meta requires the same bearer token."""
+        content: bytes = await self._request(
+            "GET", "", endpoint="media.download", absolute_url=url, raw=True, max_bytes=max_bytes
+        )
+        return content
+
+    async def delete_media(self, media_id: str) -> None:
+        await self._request(
+            "DELETE",
+            str(media_id),
+            endpoint="media.delete",
+            params={"phone_number_id": self.phone_number_id},
+        )
+
+    # ---- templates (WABA-level calls; the token must manage that WABA)
+
+    async def list_templates(
+        self,
+        waba_id: str,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        before: str | None = None,
+        status: str | None = None,
+        name: str | None = None,
+        fields: str = TEMPLATE_FIELDS,
+    ) -> TemplatePage:
+        params: dict[str, Any] = {"fields": fields, "limit": limit}
+        for key, value in (("after", after), ("before", before), ("status", status)):
+            if value is not None:
+                params[key] = value
+        if name is not None:
+            params["name"] = name
+        data = await self._request(
+            "GET", f"{waba_id}/message_templates", endpoint="templates.list", params=params
+        )
+        paging = data.get("paging") or {}
+        cursors = paging.get("cursors") or {}
+        return TemplatePage(
+            templates=tuple(TemplateInfo.from_json(t) for t in data.get("data", [])),
+            before=cursors.get("before"),
+            after=cursors.get("after"),
+            has_next="next" in paging,
+        )
+
+    async def iter_templates(self, waba_id: str, **kwargs: Any) -> AsyncIterator[TemplateInfo]:
+        """Every template of the WABA, following ``paging.cursors.after``."""
+        after: str | None = None
+        while True:
+            page = await self.list_templates(waba_id, after=after, **kwargs)
+            for template in page.templates:
+                yield template
+            if not page.has_next or not page.after:
+                return
+            after = page.after
+
+    async def get_template(self, template_id: str) -> TemplateInfo:
+        data = await self._request(
+            "GET", str(template_id), endpoint="templates.get", params={"fields": TEMPLATE_FIELDS}
+        )
+        return TemplateInfo.from_json(data)
+
+    async def create_template(
+        self,
+        waba_id: str,
+        *,
+        name: str,
+        language: str,
+        category: str,
+        components: Sequence[Mapping[str, Any]],
+        parameter_format: str | None = None,
+        message_send_ttl_seconds: int | None = None,
+    ) -> TemplateCreated:
+        body = build_create_payload(
+            name=name,
+            language=language,
+            category=category,
+            components=components,
+            parameter_format=parameter_format,
+            message_send_ttl_seconds=message_send_ttl_seconds,
+        )
+        data = await self._request(
+            "POST", f"{waba_id}/message_templates", endpoint="templates.create", json=body
+        )
+        return TemplateCreated(
+            id=str(data["id"]), status=str(data["status"]), category=str(data["category"])
+        )
+
+    async def edit_template(
+        self,
+        template_id: str,
+        *,
+        components: Sequence[Mapping[str, Any]] | None = None,
+        category: str | None = None,
+        message_send_ttl_seconds: int | None = None,
+    ) -> None:
+        body: dict[str, Any] = {}
+        if components is not None:
+            body["components"] = [dict(c) for c in components]
+        if category is not None:
+            body["category"] = category
+        if message_send_ttl_seconds is not None:
+            body["message_send_ttl_seconds"] = message_send_ttl_seconds
+        if not body:
+            raise InvalidMessageError("components", "nothing to edit")
+        await self._request("POST", str(template_id), endpoint="templates.edit", json=body)
+
+    async def delete_template(
+        self, waba_id: str, *, name: str, template_id: str | None = None
+    ) -> None:
+        """Delete every language of ``name``, or only the translation ``template_id``."""
+        params = {"name": name}
+        if template_id is not None:
+            params["hsm_id"] = str(template_id)
+        await self._request(
+            "DELETE", f"{waba_id}/message_templates", endpoint="templates.delete", params=params
+        )
+
+
+def _send_result(data: Mapping[str, Any]) -> SendResult:
+    message = (data.get("messages") or [{}])[0]
+    contact = (data.get("contacts") or [{}])[0]
+    return SendResult(
+        wamid=str(message["id"]),
+        wa_id=contact.get("wa_id"),
+        input=contact.get("input"),
+        message_status=message.get("message_status"),
+    )
+
+
+def _retry_after_header(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error_from_response(response: httpx.Response) -> CloudAPIError:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("error"), Mapping):
+        # A proxy or load balancer answered, not Graph: keep only the status line.
+        payload = {"error": {"message": f"HTTP {response.status_code} without a Graph error"}}
+    return error_from_payload(
+        payload, http_status=response.status_code, retry_after=_retry_after_header(response)
+    )
+
+
+# --------------------------------------------------------------------------- sync wrapper
+
+
+class CloudAPIClient:
+    """Blocking facade over ``AsyncCloudAPIClient`` (same arguments, same results)."""
+
+    def __init__(self, phone_number_id: str, access_token: str, **kwargs: Any) -> None:
+        self.aio = AsyncCloudAPIClient(phone_number_id, access_token, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<CloudAPIClient phone_number_id={self.aio.phone_number_id}>"
+
+    @staticmethod
+    def _run(coro: Coroutine[Any, Any, T]) -> T:
+        return _background_loop().run(coro)
+
+    def send(self, to: str, message: builders.OutboundMessage, **kwargs: Any) -> SendResult:
+        return self._run(self.aio.send(to, message, **kwargs))
+
+    def send_text(self, to: str, body: str, **kwargs: Any) -> SendResult:
+        return self._run(self.aio.send_text(to, body, **kwargs))
+
+    def send_template(self, to: str, template: builders.Template, **kwargs: Any) -> SendResult:
+        return self._run(self.aio.send_template(to, template, **kwargs))
+
+    def mark_read(self, message_id: str, *, typing_indicator: bool = False) -> None:
+        self._run(self.aio.mark_read(message_id, typing_indicator=typing_indicator))
+
+    def send_typing_indicator(self, message_id: str) -> None:
+        self._run(self.aio.send_typing_indicator(message_id))
+
+    def upload_media(self, content: bytes, mime_type: str, **kwargs: Any) -> UploadedMedia:
+        return self._run(self.aio.upload_media(content, mime_type, **kwargs))
+
+    def get_media(self, media_id: str) -> MediaInfo:
+        return self._run(self.aio.get_media(media_id))
+
+    def download_media(self, url: str, **kwargs: Any) -> bytes:
+        return self._run(self.aio.download_media(url, **kwargs))
+
+    def delete_media(self, media_id: str) -> None:
+        self._run(self.aio.delete_media(media_id))
+
+    def list_templates(self, waba_id: str, **kwargs: Any) -> TemplatePage:
+        return self._run(self.aio.list_templates(waba_id, **kwargs))
+
+    def iter_templates(self, waba_id: str, **kwargs: Any) -> Iterator[TemplateInfo]:
+        after: str | None = None
+        while True:
+            page = self.list_templates(waba_id, after=after, **kwargs)
+            yield from page.templates
+            if not page.has_next or not page.after:
+                return
+            after = page.after
+
+    def get_template(self, template_id: str) -> TemplateInfo:
+        return self._run(self.aio.get_template(template_id))
+
+    def create_template(self, waba_id: str, **kwargs: Any) -> TemplateCreated:
+        return self._run(self.aio.create_template(waba_id, **kwargs))
+
+    def edit_template(self, template_id: str, **kwargs: Any) -> None:
+        self._run(self.aio.edit_template(template_id, **kwargs))
+
+    def delete_template(self, waba_id: str, **kwargs: Any) -> None:
+        self._run(self.aio.delete_template(waba_id, **kwargs))

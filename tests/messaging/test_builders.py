@@ -1,0 +1,194 @@
+"""Builders reject invalid input before any HTTP call, naming the field at fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from messaging.whatsapp import InvalidMessageError
+from messaging.whatsapp import builders as b
+
+
+def _field_of(make) -> str:
+    with pytest.raises(InvalidMessageError) as info:
+        make()
+    return info.value.field
+
+
+def test_text_rejects_empty_body():
+    assert _field_of(lambda: b.Text("  ")) == "text.body"
+
+
+def test_text_rejects_body_over_4096_characters():
+    assert _field_of(lambda: b.Text("x" * 4097)) == "text.body"
+
+
+def test_audio_rejects_caption():
+    assert _field_of(lambda: b.Media("audio", "123", caption="hi")) == "audio.caption"
+
+
+def test_sticker_rejects_caption():
+    assert _field_of(lambda: b.Media("sticker", "123", caption="hi")) == "sticker.caption"
+
+
+def test_image_rejects_filename():
+    assert _field_of(lambda: b.Media("image", "123", filename="a.jpg")) == "image.filename"
+
+
+def test_media_requires_exactly_one_of_id_or_link():
+    assert _field_of(lambda: b.image("1", link="https://x.example/a.jpg")) == "image.id"
+
+
+def test_media_link_must_be_http_url():
+    assert _field_of(lambda: b.video(link="ftp://x.example/a.mp4")) == "video.link"
+
+
+def test_caption_over_1024_characters_is_rejected():
+    assert _field_of(lambda: b.image("1", caption="x" * 1025)) == "image.caption"
+
+
+def test_location_rejects_latitude_out_of_range():
+    assert _field_of(lambda: b.Location(91, 0)) == "location.latitude"
+
+
+def test_contacts_require_formatted_name():
+    assert _field_of(lambda: b.Contacts([b.Contact("")])) == "contacts[0].name.formatted_name"
+
+
+def test_reply_buttons_reject_more_than_3_buttons():
+    buttons = [b.ReplyButton(f"id{i}", f"T{i}") for i in range(4)]
+    assert _field_of(lambda: b.ReplyButtons("Pick", buttons)) == "interactive.action.buttons"
+
+
+def test_reply_buttons_reject_title_over_20_characters():
+    assert (
+        _field_of(lambda: b.ReplyButtons("Pick", [b.ReplyButton("a", "x" * 21)]))
+        == "interactive.action.buttons[0].reply.title"
+    )
+
+
+def test_reply_buttons_reject_duplicate_ids():
+    buttons = [b.ReplyButton("same", "A"), b.ReplyButton("same", "B")]
+    assert _field_of(lambda: b.ReplyButtons("Pick", buttons)) == "interactive.action.buttons"
+
+
+def test_reply_button_id_rejects_surrounding_spaces():
+    assert (
+        _field_of(lambda: b.ReplyButtons("Pick", [b.ReplyButton(" a", "A")]))
+        == "interactive.action.buttons[0].reply.id"
+    )
+
+
+def test_list_rejects_more_than_10_rows():
+    rows = [b.ListRow(f"r{i}", f"Row {i}") for i in range(11)]
+    assert (
+        _field_of(lambda: b.ListMessage("Pick", "Options", [b.ListSection(rows)]))
+        == "interactive.action.sections"
+    )
+
+
+def test_list_requires_section_titles_when_several_sections():
+    sections = [b.ListSection([b.ListRow("a", "A")]), b.ListSection([b.ListRow("b", "B")], "S")]
+    assert (
+        _field_of(lambda: b.ListMessage("Pick", "Options", sections))
+        == "interactive.action.sections[0].title"
+    )
+
+
+def test_list_rejects_media_header():
+    section = [b.ListSection([b.ListRow("a", "A")])]
+    header = b.Header("image", media_id="1")
+    assert (
+        _field_of(lambda: b.ListMessage("Pick", "Options", section, header=header))
+        == "interactive.header.type"
+    )
+
+
+def test_list_row_description_over_72_characters_is_rejected():
+    rows = [b.ListRow("a", "A", "d" * 73)]
+    assert (
+        _field_of(lambda: b.ListMessage("Pick", "Options", [b.ListSection(rows)]))
+        == "interactive.action.sections[0].rows[0].description"
+    )
+
+
+def test_footer_over_60_characters_is_rejected():
+    assert (
+        _field_of(lambda: b.CtaUrl("Body", "Open", "https://x.example", footer="f" * 61))
+        == "interactive.footer.text"
+    )
+
+
+def test_product_list_rejects_more_than_30_products():
+    section = b.ProductSection("All", [f"SKU-{i}" for i in range(31)])
+    assert (
+        _field_of(lambda: b.ProductList("Picks", "For you", "1", [section]))
+        == "interactive.action.sections"
+    )
+
+
+def test_flow_navigate_requires_screen():
+    assert (
+        _field_of(lambda: b.Flow("Book", "1", "token", "Book", flow_action="navigate"))
+        == "interactive.action.parameters.flow_action_payload.screen"
+    )
+
+
+def test_flow_cta_over_20_characters_is_rejected():
+    assert (
+        _field_of(lambda: b.Flow("Book", "1", "t", "x" * 21, flow_action="data_exchange"))
+        == "interactive.action.parameters.flow_cta"
+    )
+
+
+def test_template_rejects_mixed_named_and_positional_parameters():
+    body = [b.TextParam("Jim", name="first_name"), b.TextParam("Doe")]
+    assert _field_of(lambda: b.Template("welcome", "en", body=body)) == "template.components"
+
+
+def test_template_rejects_uppercase_name():
+    assert _field_of(lambda: b.Template("Welcome", "en")) == "template.name"
+
+
+def test_template_rejects_invalid_named_parameter():
+    body = [b.TextParam("Jim", name="First-Name")]
+    assert (
+        _field_of(lambda: b.Template("welcome", "en", body=body))
+        == "template.components.body.parameters[0].parameter_name"
+    )
+
+
+def test_template_rejects_duplicate_button_indexes():
+    buttons = [b.QuickReplyButton(0, "A"), b.UrlButton(0, "x")]
+    assert (
+        _field_of(lambda: b.Template("promo", "en", buttons=buttons))
+        == "template.components.buttons"
+    )
+
+
+def test_currency_parameter_requires_iso_code():
+    body = [b.CurrencyParam("$1", "dollars", 1000)]
+    assert (
+        _field_of(lambda: b.Template("promo", "en", body=body))
+        == "template.components.body.parameters[0].currency.code"
+    )
+
+
+def test_recipient_must_be_a_phone_number():
+    assert _field_of(lambda: b.build_message_payload("not-a-number", b.Text("x"))) == "to"
+
+
+def test_biz_opaque_callback_data_over_512_bytes_is_rejected():
+    with pytest.raises(InvalidMessageError) as info:
+        b.build_message_payload("15551230001", b.Text("x"), biz_opaque_callback_data="x" * 513)
+    assert info.value.field == "biz_opaque_callback_data"
+
+
+def test_reaction_allows_empty_emoji_to_remove_reaction():
+    assert b.Reaction("wamid.abc", "").payload() == {"message_id": "wamid.abc", "emoji": ""}
+
+
+def test_invalid_input_never_reaches_the_simulator(simulator, sim_number):
+    client = simulator.client(sim_number)
+    with pytest.raises(InvalidMessageError):
+        client.send("15551230001", b.Media("audio", "123", caption="nope"))
+    assert simulator.messages(sim_number["id"]) == []
