@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -85,14 +85,30 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
-def _lock_chain_head(agency_id: int | None) -> AuditChainHead:
-    """The chain's head row, locked until the transaction ends (created on first use)."""
+_LOCK_HEAD_SQL = "SELECT sequence, hash FROM records_auditchainhead WHERE chain_key = %s FOR UPDATE"
+_ADVANCE_HEAD_SQL = (
+    "UPDATE records_auditchainhead SET sequence = %s, hash = %s WHERE chain_key = %s"
+)
+
+
+def _lock_chain_head(agency_id: int | None) -> tuple[int, str]:
+    """The chain's (sequence, hash), its head row locked until the transaction ends.
+
+    Plain SQL: this runs for every audited change, and the ORM's overhead here was most
+    of the cost of an append (see BENCHMARKS.md).
+    """
     key = agency_id or 0
-    AuditChainHead.objects.bulk_create(
-        [AuditChainHead(chain_key=key, agency_id=agency_id, sequence=0, hash=GENESIS_HASH)],
-        ignore_conflicts=True,
-    )
-    return AuditChainHead.objects.select_for_update().get(chain_key=key)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_HEAD_SQL, [key])
+        row = cursor.fetchone()
+        if row is None:  # the chain's first event: create its head, racing safely
+            AuditChainHead.objects.bulk_create(
+                [AuditChainHead(chain_key=key, agency_id=agency_id, hash=GENESIS_HASH)],
+                ignore_conflicts=True,
+            )
+            cursor.execute(_LOCK_HEAD_SQL, [key])
+            row = cursor.fetchone()
+    return row[0], row[1]
 
 
 def _chain_scope(agency_id: int | None):
@@ -117,8 +133,8 @@ def record_event(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
     with _chain_scope(agency_id), transaction.atomic():
-        head = _lock_chain_head(agency_id)
-        sequence, prev_hash = head.sequence + 1, head.hash
+        head_sequence, prev_hash = _lock_chain_head(agency_id)
+        sequence = head_sequence + 1
         event = AuditEvent(
             agency_id=agency_id,
             sequence=sequence,
@@ -136,9 +152,8 @@ def record_event(
         )
         event.hash = compute_hash(event)
         event.save(force_insert=True)
-        AuditChainHead.objects.filter(chain_key=head.chain_key).update(
-            sequence=sequence, hash=event.hash
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_ADVANCE_HEAD_SQL, [sequence, event.hash, agency_id or 0])
     return event
 
 

@@ -37,6 +37,7 @@ def demo_env(tmp_path) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="bsp.settings.dev",
         BSP_VAR_DIR=str(tmp_path),
         WEB_PORT=str(_free_port()),
+        SIMULATOR_PORT=str(_free_port()),
         PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
     )
     return env
@@ -65,6 +66,18 @@ def _wait_ready(base_url: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError("the demo did not become ready")
+
+
+def _simulator_numbers(simulator_url: str) -> dict[str, tuple[str, str]]:
+    """The numbers the demo's simulator knows: id -> (token, webhook callback URL)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            numbers = httpx.get(f"{simulator_url}/_sim/phone_numbers", timeout=2).json()["data"]
+            return {n["id"]: (n["access_token"], n["callback_url"]) for n in numbers}
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError("the demo's simulator did not start")
 
 
 def test_the_demo_seeds_demo_county_and_serves_a_signed_in_agent(demo_env):
@@ -101,8 +114,13 @@ def test_the_demo_seeds_demo_county_and_serves_a_signed_in_agent(demo_env):
         assert response.status_code == 200
         assert "Demo County" in response.text
         assert response.url.path == "/"
+        registered = _simulator_numbers(f"http://127.0.0.1:{demo_env['SIMULATOR_PORT']}")
+        assert registered == {
+            "106540352242922": ("EAAG-demo-county-token", f"{base_url}/webhooks/whatsapp")
+        }
     finally:
         os.killpg(processes.pid, signal.SIGINT)  # what Ctrl-C does
         output = processes.communicate(timeout=30)[0].decode()
     assert processes.returncode is not None
-    assert "worker.1 stopped" in output and "beat.1 stopped" in output
+    for process in ("web", "worker", "beat", "simulator"):
+        assert f"{process}.1 stopped" in output
