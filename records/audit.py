@@ -85,7 +85,7 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
-_LOCK_HEAD_SQL = "SELECT sequence, hash FROM records_auditchainhead WHERE chain_key = %s FOR UPDATE"
+_HEAD_SQL = "SELECT sequence, hash FROM records_auditchainhead WHERE chain_key = %s"
 _ADVANCE_HEAD_SQL = (
     "UPDATE records_auditchainhead SET sequence = %s, hash = %s WHERE chain_key = %s"
 )
@@ -98,15 +98,17 @@ def _lock_chain_head(agency_id: int | None) -> tuple[int, str]:
     of the cost of an append (see BENCHMARKS.md).
     """
     key = agency_id or 0
+    # SQLite (the demo) has no row locks; it serializes writers with its database lock.
+    lock_sql = _HEAD_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_HEAD_SQL, [key])
+        cursor.execute(lock_sql, [key])
         row = cursor.fetchone()
         if row is None:  # the chain's first event: create its head, racing safely
             AuditChainHead.objects.bulk_create(
                 [AuditChainHead(chain_key=key, agency_id=agency_id, hash=GENESIS_HASH)],
                 ignore_conflicts=True,
             )
-            cursor.execute(_LOCK_HEAD_SQL, [key])
+            cursor.execute(lock_sql, [key])
             row = cursor.fetchone()
     return row[0], row[1]
 
