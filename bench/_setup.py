@@ -21,7 +21,7 @@ def bench_env() -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="bsp.settings.bench",
         DATABASE_URL=f"postgres://civic_app@{HOST}/{BENCH_DB}",
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
     )
     return env
 

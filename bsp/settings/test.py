@@ -6,9 +6,11 @@ import os
 
 # Tests must not pick up a developer's .env or demo database.
 os.environ.setdefault("DATABASE_URL", "postgres://civic_app@127.0.0.1:5432/civic_relay")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per pytest-xdist worker: tests flush their cache and queues freely.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{10 + int(_worker or 0) % 6}")
 
-from .base import *
+from .base import *  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-that-is-long-enough-for-hmac-0123456789"  # noqa: S105
