@@ -1,1 +1,211 @@
-"""Models arrive with their issue."""
+"""Contacts (citizens), their consent, conversations and messages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tenants.scoping import AgencyOwnedModel
+
+
+class Contact(AgencyOwnedModel):
+    """A citizen on WhatsApp, as one agency knows them.
+
+    ``wa_id`` is the WhatsApp id (the phone's digits). Since Meta's 2026 change a user can be
+    identified by a business-scoped user id without a phone number, so both are optional
+    but at least one is present.
+    """
+
+    wa_id = models.CharField(max_length=32, null=True, blank=True)
+    business_scoped_user_id = models.CharField(max_length=128, null=True, blank=True)
+    phone_e164 = models.CharField(max_length=20, blank=True)
+    profile_name = models.CharField(max_length=200, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    unreachable_at = models.DateTimeField(null=True, blank=True)  # 131026: not on WhatsApp
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "wa_id"],
+                condition=models.Q(wa_id__isnull=False),
+                name="contact_unique_wa_id",
+            ),
+            models.UniqueConstraint(
+                fields=["agency", "business_scoped_user_id"],
+                condition=models.Q(business_scoped_user_id__isnull=False),
+                name="contact_unique_bsuid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(wa_id__isnull=False)
+                | models.Q(business_scoped_user_id__isnull=False),
+                name="contact_has_an_identity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.profile_name or self.phone_e164 or self.wa_id or "contact"
+
+
+class Consent(AgencyOwnedModel):
+    """One recorded consent change (the history is kept; the newest record decides).
+
+    ``topic`` "" is consent for the agency as a whole; a topic (e.g. "road_closures") narrows
+    an opt-in. An opt-out without a topic stops every business-initiated message.
+    """
+
+    class Status(models.TextChoices):
+        OPTED_IN = "opted_in", "Opted in"
+        OPTED_OUT = "opted_out", "Opted out"
+
+    class Source(models.TextChoices):
+        KEYWORD = "keyword", "Keyword in a WhatsApp message"
+        WHATSAPP_PREFERENCES = "whatsapp", "WhatsApp marketing preferences"
+        IMPORT = "import", "Imported list"
+        STAFF = "staff", "Recorded by staff"
+        API = "api", "API"
+        WEB_FORM = "web_form", "Web form"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    topic = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    evidence = models.JSONField(default=dict, blank=True)  # message id, form id, import row…
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["contact", "topic", "-recorded_at"], name="consent_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.topic or '(all)'}"
+
+
+class Conversation(AgencyOwnedModel):
+    """All messages between one business number and one contact."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    phone_number = models.ForeignKey(
+        "tenants.PhoneNumber", on_delete=models.PROTECT, related_name="conversations"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    window_expires_at = models.DateTimeField(null=True, blank=True)  # 24 h after last inbound
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "contact"], name="conversation_unique_pair"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agency", "status", "-last_message_at"], name="conversation_inbox")
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk}"
+
+
+class Message(AgencyOwnedModel):
+    """One message in or out. Outbound messages move queued → sending → accepted → sent →
+    delivered → read (or failed); each step's time is kept in its own column."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        ACCEPTED = "accepted", "Accepted by WhatsApp"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    class SenderType(models.TextChoices):
+        CONTACT = "contact", "Citizen"
+        USER = "user", "Staff"
+        API = "api", "API client"
+        CAMPAIGN = "campaign", "Campaign"
+        AUTOMATION = "automation", "Automation"
+        SYSTEM = "system", "System"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="messages"
+    )
+    phone_number = models.ForeignKey(
+        "tenants.PhoneNumber", on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    type = models.CharField(max_length=32)
+    content = models.JSONField(default=dict)  # the Cloud API message object, without `to`
+    template = models.ForeignKey(
+        "templates_mgr.MessageTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    reply_to_wamid = models.CharField(max_length=200, blank=True)
+    wamid = models.CharField(max_length=200, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    business_initiated = models.BooleanField(default=False)  # a template outside the window
+    error_code = models.IntegerField(null=True, blank=True)
+    error_reason = models.CharField(max_length=300, blank=True)  # for staff, plain words
+    error_details = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    sender_type = models.CharField(max_length=16, choices=SenderType.choices)
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender_credential = models.ForeignKey(
+        "tenants.ApiCredential", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)  # inbound: Meta's timestamp
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "wamid"],
+                condition=models.Q(wamid__isnull=False),
+                name="message_unique_wamid",
+            ),
+            models.UniqueConstraint(
+                fields=["agency", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="message_unique_idempotency_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="message_thread"),
+            # The sweeper looks for rows stuck in queued/sending.
+            models.Index(
+                fields=["status", "created_at"],
+                condition=models.Q(status__in=["queued", "sending"]),
+                name="message_in_flight",
+            ),
+            models.Index(fields=["agency", "-created_at"], name="message_reporting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.status}"

@@ -8,6 +8,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from messaging import models as messaging_models
+from templates_mgr import models as template_models
 from tenants import models
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
@@ -100,3 +102,60 @@ class ApiCredentialFactory(AgencyOwnedFactory):
     name = "Integration"
     prefix = factory.Sequence(lambda n: f"p{n:06d}")
     key_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class ContactFactory(AgencyOwnedFactory):
+    class Meta:
+        model = messaging_models.Contact
+
+    wa_id = factory.Sequence(lambda n: f"1555020{n:04d}")
+    phone_e164 = factory.LazyAttribute(lambda c: f"+{c.wa_id}")
+    profile_name = factory.Sequence(lambda n: f"Citizen {n}")
+
+
+class ConsentFactory(AgencyOwnedFactory):
+    class Meta:
+        model = messaging_models.Consent
+
+    contact = factory.SubFactory(ContactFactory, agency=factory.SelfAttribute("..agency"))
+    status = messaging_models.Consent.Status.OPTED_IN
+    source = messaging_models.Consent.Source.STAFF
+    recorded_at = factory.LazyFunction(timezone.now)
+
+
+class ConversationFactory(AgencyOwnedFactory):
+    class Meta:
+        model = messaging_models.Conversation
+
+    phone_number = factory.SubFactory(PhoneNumberFactory, agency=factory.SelfAttribute("..agency"))
+    contact = factory.SubFactory(ContactFactory, agency=factory.SelfAttribute("..agency"))
+
+
+class InboundMessageFactory(AgencyOwnedFactory):
+    class Meta:
+        model = messaging_models.Message
+
+    conversation = factory.SubFactory(ConversationFactory, agency=factory.SelfAttribute("..agency"))
+    phone_number = factory.SelfAttribute("conversation.phone_number")
+    contact = factory.SelfAttribute("conversation.contact")
+    direction = messaging_models.Message.Direction.INBOUND
+    type = "text"
+    content = factory.LazyFunction(lambda: {"type": "text", "text": {"body": "Hello"}})
+    status = messaging_models.Message.Status.RECEIVED
+    sender_type = messaging_models.Message.SenderType.CONTACT
+    wamid = factory.Sequence(lambda n: f"wamid.inbound{n:08d}")
+    received_at = factory.LazyFunction(timezone.now)
+
+
+class TemplateFactory(AgencyOwnedFactory):
+    class Meta:
+        model = template_models.MessageTemplate
+
+    waba = factory.SubFactory(WabaFactory, agency=factory.SelfAttribute("..agency"))
+    name = factory.Sequence(lambda n: f"notice_{n}")
+    language = "en_US"
+    category = template_models.MessageTemplate.Category.UTILITY
+    status = template_models.MessageTemplate.Status.APPROVED
+    components = factory.LazyFunction(
+        lambda: [{"type": "BODY", "text": "Hello {{1}}, your case {{2}} was updated."}]
+    )

@@ -10,9 +10,12 @@ from tenants.rls import tenant_models
 from tenants.scoping import agency_scope, no_scope
 from tests.factories import (
     ApiCredentialFactory,
+    ConsentFactory,
+    InboundMessageFactory,
     InvitationFactory,
     MembershipFactory,
     PhoneNumberFactory,
+    TemplateFactory,
 )
 
 
@@ -22,6 +25,9 @@ def _populate(agency) -> None:
     InvitationFactory(agency=agency)
     PhoneNumberFactory(agency=agency)  # with its WABA and business portfolio
     ApiCredentialFactory(agency=agency)
+    ConsentFactory(agency=agency)
+    InboundMessageFactory(agency=agency)  # with its conversation and contact
+    TemplateFactory(agency=agency)
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
 
 
