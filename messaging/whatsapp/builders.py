@@ -823,3 +823,24 @@ def build_mark_read_payload(message_id: str, *, typing_indicator: bool = False) 
     if typing_indicator:
         body["typing_indicator"] = {"type": "text"}
     return body
+
+
+@dataclass(frozen=True)
+class Prebuilt:
+    """A message payload built (and validated) earlier by one of the builders above and
+    stored as JSON — how a queued message travels from the database to the worker."""
+
+    message_type: str
+    body: Json
+
+    def payload(self) -> Json:
+        return self.body
+
+
+def stored_form(message: OutboundMessage) -> Json:
+    """``{"type": ..., <type>: payload}``: what ``Prebuilt`` is rebuilt from."""
+    return {"type": message.message_type, message.message_type: message.payload()}
+
+
+def from_stored_form(stored: Json) -> Prebuilt:
+    return Prebuilt(stored["type"], stored[stored["type"]])

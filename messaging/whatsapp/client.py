@@ -40,6 +40,8 @@ from messaging.whatsapp.templates import (
 )
 
 logger = logging.getLogger(__name__)
+# Failures before any byte of the request left: the only ones where a resend is safe.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 T = TypeVar("T")
 
@@ -200,6 +202,14 @@ class AsyncCloudAPIClient:
                 response = await shared_http_client().request(
                     method, url, headers=headers, timeout=self._httpx_timeout, **kwargs
                 )
+        except _NEVER_SENT as exc:
+            self._log(endpoint, method, None, None, started)
+            raise TransportError(
+                f"Could not reach the Graph API ({type(exc).__name__})",
+                maybe_delivered=False,
+                retry_after=5.0,
+                reason="Could not reach Meta; retrying.",
+            ) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
             self._log(endpoint, method, None, None, started)
             raise TransportError(

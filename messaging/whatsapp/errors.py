@@ -82,9 +82,17 @@ class RetryableError(CloudAPIError):
 
 
 class TransportError(RetryableError):
-    """Timeout or connection failure: Meta may or may not have accepted the request."""
+    """Timeout or connection failure: Meta may or may not have accepted the request.
+
+    ``maybe_delivered`` is False only when the request provably never left (no connection
+    could be made): only then is re-sending a message safe from duplicates.
+    """
 
     kind = "transport"
+
+    def __init__(self, message: str, *, maybe_delivered: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_delivered = maybe_delivered
 
 
 class PermanentError(CloudAPIError):

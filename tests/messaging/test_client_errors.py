@@ -121,8 +121,9 @@ def test_server_errors_are_retryable(simulator, client):
 def test_slow_response_raises_transport_error_after_total_timeout(simulator, sim_number):
     simulator.configure(faults={"slow_fraction": 1.0, "slow_seconds": 2.0})
     client = simulator.client(sim_number, timeouts=Timeouts(read=5, total=0.3))
-    with pytest.raises(TransportError):
+    with pytest.raises(TransportError) as info:
         client.send_text(CITIZEN, "hi")
+    assert info.value.maybe_delivered  # the request reached Meta: resending could duplicate
 
 
 def test_unreachable_server_raises_transport_error():
@@ -130,6 +131,13 @@ def test_unreachable_server_raises_transport_error():
     with pytest.raises(TransportError) as info:
         client.send_text(CITIZEN, "hi")
     assert info.value.code is None
+
+
+def test_a_refused_connection_is_known_not_to_have_delivered():
+    client = CloudAPIClient("1", "t", base_url="http://127.0.0.1:9", api_version="v23.0")
+    with pytest.raises(TransportError) as info:
+        client.send_text(CITIZEN, "hi")
+    assert info.value.maybe_delivered is False
 
 
 def test_window_closed_failure_classifies_as_window_closed(simulator, sim_number, client):

@@ -1,0 +1,255 @@
+"""Meta's sending rules, enforced server-side for every caller (inbox, API, campaigns).
+
+``check_send`` either returns what the send is (business-initiated or a reply inside the
+customer-service window) or raises ``SendRefused`` naming the rule it broke, in words an
+agent understands. The rules (../shared/cloud-api.md §7):
+
+- sender_unavailable: the agency is suspended or the number is not connected;
+- invalid_recipient: only individual WhatsApp users (no groups, no malformed numbers, not a
+  contact known to be off WhatsApp);
+- window_closed: free-form messages only within 24 h of the contact's last message;
+- template_not_found / template_not_approved / template_params: templates must exist,
+  be APPROVED in that language on the number's WABA, and be given exactly their variables;
+- no_opt_in / opted_out: business-initiated messages only to opted-in contacts;
+- tier_limit: business-initiated messages reach at most the portfolio's messaging limit of
+  unique contacts in a moving 24 h.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+from django.utils import timezone
+
+from messaging.models import Consent, Contact, Conversation, Message
+from messaging.whatsapp import builders
+from templates_mgr.models import MessageTemplate
+from tenants.models import Agency, BusinessPortfolio, PhoneNumber
+
+WINDOW = timedelta(hours=24)
+TIER_LIMITS: dict[str, int | None] = {
+    BusinessPortfolio.MessagingLimitTier.TIER_250: 250,
+    BusinessPortfolio.MessagingLimitTier.TIER_2K: 2_000,
+    BusinessPortfolio.MessagingLimitTier.TIER_10K: 10_000,
+    BusinessPortfolio.MessagingLimitTier.TIER_100K: 100_000,
+    BusinessPortfolio.MessagingLimitTier.UNLIMITED: None,
+}
+
+
+class Rule(StrEnum):
+    SENDER_UNAVAILABLE = "sender_unavailable"
+    INVALID_RECIPIENT = "invalid_recipient"
+    INVALID_CONTENT = "invalid_content"
+    WINDOW_CLOSED = "window_closed"
+    TEMPLATE_NOT_FOUND = "template_not_found"
+    TEMPLATE_NOT_APPROVED = "template_not_approved"
+    TEMPLATE_PARAMS = "template_params"
+    NO_OPT_IN = "no_opt_in"
+    OPTED_OUT = "opted_out"
+    TIER_LIMIT = "tier_limit"
+
+
+class SendRefused(Exception):
+    """A send that breaks a rule. ``message`` is for staff; ``details`` for integrators."""
+
+    def __init__(self, rule: Rule, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True)
+class SendDecision:
+    business_initiated: bool
+    template: MessageTemplate | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _local(moment: datetime, agency: Agency) -> str:
+    zone = zoneinfo.ZoneInfo(agency.timezone)
+    return timezone.localtime(moment, timezone=zone).strftime("%b %-d, %Y %H:%M %Z")
+
+
+def check_sender(agency: Agency, number: PhoneNumber) -> None:
+    if not agency.is_active:
+        raise SendRefused(
+            Rule.SENDER_UNAVAILABLE, f"{agency.name} is suspended: no messages can be sent."
+        )
+    if not number.can_send:
+        raise SendRefused(
+            Rule.SENDER_UNAVAILABLE,
+            f"The number {number.display_phone_number} cannot send messages right now "
+            f"({number.get_status_display().lower()}). An admin must reconnect it.",
+            phone_number_status=number.status,
+        )
+
+
+# WhatsApp group ids: "120363…@g.us" (JID) or the older "<creator>-<timestamp>" form.
+_GROUP_ID = re.compile(r"@|^\d{7,15}-\d{9,10}$")
+
+
+def normalize_recipient(to: str) -> str:
+    """The WhatsApp id (digits of an E.164 number) for ``to``, or SendRefused."""
+    text = (to or "").strip()
+    if _GROUP_ID.search(text):
+        raise SendRefused(
+            Rule.INVALID_RECIPIENT, "Messages can only go to one person, not to a group.", to=to
+        )
+    candidate = text if text.startswith("+") else f"+{text}"
+    try:
+        parsed = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise SendRefused(
+            Rule.INVALID_RECIPIENT,
+            f"“{to}” is not a valid phone number with its country code.",
+            to=to,
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def check_recipient(contact: Contact) -> None:
+    if contact.unreachable_at is not None:
+        raise SendRefused(
+            Rule.INVALID_RECIPIENT,
+            "This person could not be reached on WhatsApp (the number is not on WhatsApp). "
+            "Contact them another way.",
+            unreachable_since=contact.unreachable_at.isoformat(),
+        )
+
+
+def window_is_open(conversation: Conversation | None, now: datetime) -> bool:
+    return bool(
+        conversation and conversation.window_expires_at and conversation.window_expires_at > now
+    )
+
+
+def check_window(agency: Agency, conversation: Conversation | None, now: datetime) -> None:
+    """Free-form messages need the 24-hour customer-service window to be open."""
+    if window_is_open(conversation, now):
+        return
+    expired = conversation.window_expires_at if conversation else None
+    when = f" It closed on {_local(expired, agency)}." if expired else ""
+    raise SendRefused(
+        Rule.WINDOW_CLOSED,
+        "More than 24 hours have passed since this person last wrote, so only an approved "
+        f"template can be sent.{when}",
+        window_expired_at=expired.isoformat() if expired else None,
+    )
+
+
+def find_template(number: PhoneNumber, message: builders.Template) -> MessageTemplate:
+    language = message.language.replace("-", "_")
+    templates = MessageTemplate.objects.filter(waba_id=number.waba_id, name=message.name)
+    template = next((t for t in templates if t.language.replace("-", "_") == language), None)
+    if template is None:
+        raise SendRefused(
+            Rule.TEMPLATE_NOT_FOUND,
+            f"There is no template “{message.name}” in {language} for this number's account.",
+            template=message.name,
+            language=language,
+        )
+    if template.status != MessageTemplate.Status.APPROVED:
+        raise SendRefused(
+            Rule.TEMPLATE_NOT_APPROVED,
+            f"The template “{template.name}” ({language}) is {template.get_status_display()}; "
+            "only approved templates can be sent.",
+            template=template.name,
+            status=template.status,
+        )
+    return template
+
+
+def _given_parameters(message: builders.Template) -> dict[str, list[str]]:
+    given: dict[str, list[str]] = {}
+    for component in message.payload().get("components", []):
+        kind = component["type"]
+        if component.get("sub_type") == "quick_reply":
+            continue  # a quick-reply payload is echoed back to us, not a template variable
+        key = f"button:{int(component['index'])}" if kind == "button" else kind
+        params = component.get("parameters", [])
+        given[key] = [str(p.get("parameter_name") or i + 1) for i, p in enumerate(params)]
+    return given
+
+
+def check_template_parameters(template: MessageTemplate, message: builders.Template) -> None:
+    """Exactly the declared variables, component by component (Meta answers 132000 else)."""
+    declared = template.declared_parameters()
+    given = _given_parameters(message)
+    named = template.parameter_format == MessageTemplate.ParameterFormat.NAMED
+    for key in sorted(set(declared) | set(given)):
+        want, got = declared.get(key, []), given.get(key, [])
+        same = sorted(want) == sorted(got) if named else len(want) == len(got)
+        if not same:
+            raise SendRefused(
+                Rule.TEMPLATE_PARAMS,
+                f"The template “{template.name}” needs {len(want)} value(s) for its "
+                f"{key.replace(':', ' ')} ({', '.join(want) or 'none'}); {len(got)} were given.",
+                component=key,
+                expected=want,
+                given=got,
+            )
+
+
+def latest_consent(contact: Contact, topic: str) -> Consent | None:
+    return contact.consents.filter(topic=topic).order_by("-recorded_at", "-pk").first()
+
+
+def check_opt_in(contact: Contact, topic: str) -> None:
+    """Opt-out of everything wins; then the topic's own record; then the general opt-in."""
+    general = latest_consent(contact, "")
+    specific = latest_consent(contact, topic) if topic else None
+    if general is not None and general.status == Consent.Status.OPTED_OUT:
+        raise SendRefused(
+            Rule.OPTED_OUT,
+            "This person opted out of messages from the agency.",
+            opted_out_at=general.recorded_at.isoformat(),
+        )
+    if specific is not None and specific.status == Consent.Status.OPTED_OUT:
+        raise SendRefused(
+            Rule.OPTED_OUT,
+            f"This person opted out of “{topic}” messages.",
+            topic=topic,
+            opted_out_at=specific.recorded_at.isoformat(),
+        )
+    if (specific or general) is None or (specific or general).status != Consent.Status.OPTED_IN:
+        raise SendRefused(
+            Rule.NO_OPT_IN,
+            "This person has not agreed to receive messages from the agency, so only a reply "
+            "to their own message can be sent.",
+            topic=topic or None,
+        )
+
+
+def check_tier(number: PhoneNumber, contact: Contact, now: datetime) -> None:
+    """Unique contacts reached by business-initiated messages in a moving 24 h, per
+    business portfolio (shared by all its numbers). Call under the portfolio's row lock."""
+    portfolio = number.waba.portfolio
+    limit = TIER_LIMITS.get(portfolio.messaging_limit_tier) if portfolio else 250
+    if limit is None:
+        return
+    recent = Message.objects.filter(
+        business_initiated=True,
+        created_at__gt=now - WINDOW,
+        phone_number__waba__portfolio=portfolio,
+    ).exclude(status=Message.Status.FAILED)
+    if recent.filter(contact=contact).exists():
+        return  # already counted in this 24 h
+    reached = recent.values("contact_id").distinct().count()
+    if reached >= limit:
+        raise SendRefused(
+            Rule.TIER_LIMIT,
+            f"The daily messaging limit ({limit:,} people in 24 hours) is used up; new people "
+            "can be messaged again as earlier sends age past 24 hours.",
+            limit=limit,
+            reached=reached,
+            remaining=0,
+        )
