@@ -27,6 +27,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(q.value) for q in CeleryQueue]
 app.conf.task_default_queue = CeleryQueue.DEFAULT.value
 app.conf.beat_schedule = {
+    "messaging.requeue_stuck_messages": {
+        "task": "messaging.requeue_stuck_messages",
+        "schedule": 60.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
     "records.verify_audit_chains": {
         "task": "records.verify_audit_chains",
         "schedule": 3600.0,

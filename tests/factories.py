@@ -108,7 +108,7 @@ class ContactFactory(AgencyOwnedFactory):
     class Meta:
         model = messaging_models.Contact
 
-    wa_id = factory.Sequence(lambda n: f"1555020{n:04d}")
+    wa_id = factory.Sequence(lambda n: f"1415556{n % 10000:04d}")
     phone_e164 = factory.LazyAttribute(lambda c: f"+{c.wa_id}")
     profile_name = factory.Sequence(lambda n: f"Citizen {n}")
 

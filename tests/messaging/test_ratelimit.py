@@ -12,6 +12,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -176,9 +177,23 @@ def test_penalty_key_expires_once_recovered(limiter, phone, client):
     assert 10_000 < client.pttl(penalty_key(phone)) <= 11_000
 
 
-def test_acquire_applies_the_penalized_rate_and_burst(limiter, phone):
+def test_acquire_refills_at_the_penalized_rate(client, phone):
+    limiter = ThroughputLimiter(client, backoff=Backoff(recovery_per_second=0.001))
+    before_penalty = time.monotonic()
+    limiter.penalize(phone)  # also empties the bucket
+    after_penalty = time.monotonic()
+    time.sleep(0.25)
+    before = time.monotonic()
+    grant = limiter.acquire(phone, 200, n=1000)
+
+    assert 100 * (before - after_penalty) - 1 <= grant.granted
+    assert grant.granted <= 100 * (time.monotonic() - before_penalty) + 1
+
+
+def test_acquire_shrinks_the_burst_with_the_penalized_rate(client, phone):
+    limiter = ThroughputLimiter(client, backoff=Backoff(recovery_per_second=0.001))
     limiter.penalize(phone)
-    time.sleep(1 / 50 * 60)  # long enough to refill the halved bucket (capacity 50)
+    time.sleep(1.05)  # refilling takes one second at any rate
 
     grant = limiter.acquire(phone, 100, n=100)
 
@@ -218,8 +233,8 @@ def test_pair_limit_is_separate_per_business_number(limiter, phone):
 
 
 def acquire_flat_out(
-    redis_url: str, phone: str, rate: float, seconds: float, start: multiprocessing.Barrier
-) -> int:
+    redis_url: str, phone: str, rate: float, seconds: float, start: Any, results: Any
+) -> None:
     """Runs in a spawned process: takes single tokens as fast as possible for ``seconds``."""
     limiter = ThroughputLimiter(redis.Redis.from_url(redis_url))
     limiter.client.ping()  # connect before the clock starts
@@ -227,18 +242,23 @@ def acquire_flat_out(
     granted, deadline = 0, time.monotonic() + seconds
     while time.monotonic() < deadline:
         granted += limiter.acquire(phone, rate).granted
-    return granted
+    results.put(granted)
 
 
 def test_limiter_is_shared_across_two_worker_processes(phone):
     rate, seconds = 100, 2.0
     context = multiprocessing.get_context("spawn")
-    start = context.Barrier(3)
-    with context.Pool(2) as pool:
-        args = (settings.REDIS_URL, phone, rate, seconds, start)
-        results = [pool.apply_async(acquire_flat_out, args) for _ in range(2)]
+    start, results = context.Barrier(3), context.Queue()
+    args = (settings.REDIS_URL, phone, rate, seconds, start, results)
+    workers = [context.Process(target=acquire_flat_out, args=args) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
         start.wait(timeout=60)  # both workers are up and connected
-        counts = [result.get(timeout=60) for result in results]
+        counts = [results.get(timeout=60) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
 
     expected = rate * seconds + rate  # refill over the window plus the initial burst
     assert 0.9 * expected <= sum(counts) <= 1.1 * expected

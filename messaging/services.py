@@ -1,0 +1,390 @@
+"""Sending: the one path every outbound message takes (inbox, API, campaigns, automations).
+
+``send_message`` checks the policy, stores the message as ``queued`` and hands its id to a
+Celery task after commit; the task (``deliver_message``) sends it through the Cloud API
+client. See README "Sending" for the delivery semantics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from bsp.celery import CeleryQueue
+from messaging import policy
+from messaging.models import Contact, Conversation, Message
+from messaging.policy import SendRefused
+from messaging.whatsapp import builders
+from messaging.whatsapp.client import CloudAPIClient
+from messaging.whatsapp.errors import (
+    AuthError,
+    CloudAPIError,
+    RecipientUndeliverableError,
+    RetryableError,
+    TransportError,
+    WindowClosedError,
+)
+from records.audit import Actor, record_event
+from tenants.models import Agency, ApiCredential, BusinessPortfolio, Membership, PhoneNumber
+from tenants.permissions import Role
+from tenants.scoping import agency_scope
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who asks for the send: decides the queue, the audit actor and the sender columns."""
+
+    type: str  # Message.SenderType
+    actor: Actor
+    user: AbstractBaseUser | None = None
+    credential: ApiCredential | None = None
+    campaign_id: int | None = None
+
+    @property
+    def queue(self) -> str:
+        bulk = self.type in (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
+        return CeleryQueue.BULK if bulk else CeleryQueue.AGENT_REPLIES
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser, actor: Actor) -> Sender:
+        return cls(Message.SenderType.USER, actor, user=user)
+
+    @classmethod
+    def api(cls, credential: ApiCredential, actor: Actor) -> Sender:
+        return cls(Message.SenderType.API, actor, credential=credential)
+
+    @classmethod
+    def campaign(cls, campaign_id: int) -> Sender:
+        return cls(Message.SenderType.CAMPAIGN, Actor.system("campaign"), campaign_id=campaign_id)
+
+    @classmethod
+    def system(cls, component: str) -> Sender:
+        return cls(Message.SenderType.SYSTEM, Actor.system(component))
+
+
+def default_phone_number(agency: Agency) -> PhoneNumber:
+    number = PhoneNumber.objects.filter(agency=agency).select_related("waba__portfolio")
+    found = number.filter(status=PhoneNumber.Status.CONNECTED).first() or number.first()
+    if found is None:
+        raise SendRefused(
+            policy.Rule.SENDER_UNAVAILABLE, f"{agency.name} has no WhatsApp number connected yet."
+        )
+    return found
+
+
+def get_or_create_contact(*, agency: Agency, wa_id: str, profile_name: str = "") -> Contact:
+    contact, _ = Contact.objects.get_or_create(
+        agency=agency,
+        wa_id=wa_id,
+        defaults={"phone_e164": f"+{wa_id}", "profile_name": profile_name},
+    )
+    return contact
+
+
+def send_message(
+    *,
+    agency: Agency,
+    sender: Sender,
+    to: str,
+    message: builders.OutboundMessage,
+    phone_number: PhoneNumber | None = None,
+    idempotency_key: str | None = None,
+    reply_to_wamid: str = "",
+) -> Message:
+    """Queue ``message`` for ``to`` if Meta's rules allow it; raise SendRefused otherwise.
+
+    Idempotent per ``idempotency_key``: a repeated call returns the first message. Call it
+    outside an enclosing transaction so that a refusal's audit event is kept.
+    """
+    with agency_scope(agency):
+        if idempotency_key:
+            existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        try:
+            with transaction.atomic():
+                message_row = _check_and_queue(
+                    agency, sender, to, message, phone_number, idempotency_key, reply_to_wamid
+                )
+        except SendRefused as refusal:
+            _audit_refusal(agency, sender, to, refusal)
+            raise
+        except IntegrityError:
+            if idempotency_key:  # a concurrent call with the same key won the race
+                return Message.objects.get(idempotency_key=idempotency_key)
+            raise
+    return message_row
+
+
+def _check_and_queue(
+    agency: Agency,
+    sender: Sender,
+    to: str,
+    message: builders.OutboundMessage,
+    number: PhoneNumber | None,
+    idempotency_key: str | None,
+    reply_to_wamid: str,
+) -> Message:
+    now = timezone.now()
+    number = number or default_phone_number(agency)
+    policy.check_sender(agency, number)
+    wa_id = policy.normalize_recipient(to)
+    contact = get_or_create_contact(agency=agency, wa_id=wa_id)
+    policy.check_recipient(contact)
+    conversation = Conversation.objects.filter(phone_number=number, contact=contact).first()
+    decision = _check_content(agency, number, contact, conversation, message, now)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            agency=agency, phone_number=number, contact=contact
+        )
+    row = Message.objects.create(
+        agency=agency,
+        conversation=conversation,
+        phone_number=number,
+        contact=contact,
+        direction=Message.Direction.OUTBOUND,
+        type=message.message_type,
+        content=builders.stored_form(message),
+        template=decision.template,
+        reply_to_wamid=reply_to_wamid,
+        status=Message.Status.QUEUED,
+        business_initiated=decision.business_initiated,
+        idempotency_key=idempotency_key,
+        sender_type=sender.type,
+        sender_user=sender.user,
+        sender_credential=sender.credential,
+        campaign_id=sender.campaign_id,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    if sender.type in (Message.SenderType.USER, Message.SenderType.API):
+        record_event(
+            agency_id=agency.pk,
+            actor=sender.actor,
+            action="message.queued",
+            target=row,
+            changes={
+                "to": wa_id,
+                "type": row.type,
+                "template": decision.template.name if decision.template else None,
+            },
+        )
+    transaction.on_commit(lambda: enqueue_delivery(row, queue=sender.queue))
+    return row
+
+
+def _check_content(
+    agency: Agency,
+    number: PhoneNumber,
+    contact: Contact,
+    conversation: Conversation | None,
+    message: builders.OutboundMessage,
+    now: Any,
+) -> policy.SendDecision:
+    if not isinstance(message, builders.Template):
+        policy.check_window(agency, conversation, now)
+        return policy.SendDecision(business_initiated=False)
+    template = policy.find_template(number, message)
+    policy.check_template_parameters(template, message)
+    if policy.window_is_open(conversation, now):
+        return policy.SendDecision(business_initiated=False, template=template)
+    policy.check_opt_in(contact, template.topic)
+    if number.waba.portfolio_id:
+        # Serializes business-initiated sends of one portfolio, so the reach count is exact.
+        BusinessPortfolio.objects.select_for_update().get(pk=number.waba.portfolio_id)
+    policy.check_tier(number, contact, now)
+    return policy.SendDecision(business_initiated=True, template=template)
+
+
+def _audit_refusal(agency: Agency, sender: Sender, to: str, refusal: SendRefused) -> None:
+    record_event(
+        agency_id=agency.pk,
+        actor=sender.actor,
+        action="message.refused",
+        object_type="messaging.message",
+        changes={"to": to, "rule": refusal.rule.value, "reason": refusal.message},
+    )
+
+
+def enqueue_delivery(message: Message, *, queue: str) -> None:
+    from messaging.tasks import deliver_message
+
+    deliver_message.apply_async(
+        kwargs={"message_id": message.pk, "agency_id": message.agency_id}, queue=queue
+    )
+
+
+# --- Delivery (runs in Celery workers) ---------------------------------------------------
+#
+# Semantics: at most once toward Meta. A worker claims the row (queued → sending) in its own
+# committed statement before the HTTP call, so a second delivery of the same task finds it
+# claimed and does nothing. Failures that provably happened before the request left
+# (connection refused) put it back to queued for a retry; an ambiguous failure (timeout, or
+# a worker killed mid-call) leaves it in `sending`, and the reconciler marks it failed with
+# "outcome unknown" unless a status webhook proves it went out — never a blind resend.
+
+MAX_ATTEMPTS = 8
+STUCK_QUEUED_AFTER = timedelta(minutes=10)
+UNKNOWN_OUTCOME_AFTER = timedelta(minutes=15)
+
+
+class RetryLater(Exception):
+    def __init__(self, retry_after: float | None, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+def claim_for_sending(message_id: int) -> Message | None:
+    """queued → sending, atomically; None when another worker already has it."""
+    claimed = Message.objects.filter(pk=message_id, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return Message.objects.select_related("phone_number__waba", "contact").get(pk=message_id)
+
+
+def deliver(message_id: int) -> str:
+    """Send one queued message through the Cloud API. Returns what happened (for logs)."""
+    message = claim_for_sending(message_id)
+    if message is None:
+        return "not_queued"
+    number = message.phone_number
+    if not number.can_send:
+        mark_failed(
+            message,
+            code=None,
+            reason=f"The number {number.display_phone_number} is "
+            f"{number.get_status_display().lower()}.",
+        )
+        return "failed"
+    client = CloudAPIClient(number.phone_number_id, number.bearer_token())
+    try:
+        result = client.send(
+            message.contact.wa_id,
+            builders.from_stored_form(message.content),
+            context_message_id=message.reply_to_wamid or None,
+            biz_opaque_callback_data=f"civic-relay:{message.pk}",
+        )
+    except TransportError as exc:
+        if exc.maybe_delivered:
+            return "outcome_unknown"  # stays `sending`; the reconciler decides
+        _requeue(message)
+        raise RetryLater(exc.retry_after, exc.reason) from exc
+    except RetryableError as exc:
+        _requeue(message)
+        raise RetryLater(exc.retry_after, exc.reason) from exc
+    except CloudAPIError as exc:
+        _handle_permanent_error(message, exc)
+        return "failed"
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.ACCEPTED, wamid=result.wamid, accepted_at=timezone.now()
+    )
+    return "accepted"
+
+
+def _requeue(message: Message) -> None:
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED
+    )
+
+
+def give_up(message_id: int, reason: str) -> None:
+    message = Message.objects.filter(pk=message_id).first()
+    if message is not None and message.status in (Message.Status.QUEUED, Message.Status.SENDING):
+        mark_failed(message, code=None, reason=f"Not sent after {message.attempts} tries: {reason}")
+
+
+def mark_failed(
+    message: Message, *, code: int | None, reason: str, details: dict[str, Any] | None = None
+) -> None:
+    Message.objects.filter(pk=message.pk).exclude(status=Message.Status.FAILED).update(
+        status=Message.Status.FAILED,
+        failed_at=timezone.now(),
+        error_code=code,
+        error_reason=reason[:300],
+        error_details=details or {},
+    )
+
+
+def _handle_permanent_error(message: Message, exc: CloudAPIError) -> None:
+    details = {
+        "type": exc.error_type,
+        "subcode": exc.subcode,
+        "details": exc.details,
+        "fbtrace_id": exc.fbtrace_id,
+    }
+    mark_failed(message, code=exc.code, reason=exc.reason or str(exc), details=details)
+    now = timezone.now()
+    if isinstance(exc, WindowClosedError):
+        # Meta knows better than our record: the window is closed now.
+        Conversation.objects.filter(pk=message.conversation_id, window_expires_at__gt=now).update(
+            window_expires_at=now
+        )
+    elif isinstance(exc, RecipientUndeliverableError):
+        Contact.objects.filter(pk=message.contact_id, unreachable_at=None).update(
+            unreachable_at=now
+        )
+    elif isinstance(exc, AuthError):
+        disconnect_number(message.phone_number, reason=exc.reason or str(exc))
+
+
+def disconnect_number(number: PhoneNumber, *, reason: str) -> None:
+    """Meta rejected the token (190): stop sending from it and tell the agency's admins."""
+    if number.status == PhoneNumber.Status.DISCONNECTED:
+        return
+    from tenants.services import set_phone_number_status
+
+    set_phone_number_status(
+        actor=Actor.worker("messaging.deliver_message"),
+        number=number,
+        status=PhoneNumber.Status.DISCONNECTED,
+        reason=reason,
+    )
+    admins = Membership.objects.filter(agency_id=number.agency_id, role=Role.AGENCY_ADMIN)
+    send_mail(
+        subject=f"WhatsApp number {number.display_phone_number} disconnected",
+        message=(
+            f"Meta rejected the access token of {number.display_phone_number}: {reason}\n"
+            "Messages from this number are refused until an admin reconnects it."
+        ),
+        from_email=None,
+        recipient_list=[m.user.email for m in admins.select_related("user")],
+    )
+
+
+def requeue_stuck_messages(*, now: Any = None) -> dict[str, int]:
+    """Self-healing (beat): queued rows whose broker message was lost are enqueued again
+    (the claim makes a duplicate harmless); rows stuck in `sending` past the reconciliation
+    delay are failed as "outcome unknown" — never resent blindly."""
+    now = now or timezone.now()
+    counts = {"requeued": 0, "unknown": 0}
+    stuck = Message.objects.filter(status=Message.Status.QUEUED).filter(
+        Q(sending_at__lt=now - STUCK_QUEUED_AFTER)
+        | Q(sending_at=None, created_at__lt=now - STUCK_QUEUED_AFTER)
+    )
+    for message in stuck.only("pk", "agency_id", "sender_type")[:5000]:
+        bulk = message.sender_type in (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
+        enqueue_delivery(message, queue=CeleryQueue.BULK if bulk else CeleryQueue.AGENT_REPLIES)
+        counts["requeued"] += 1
+    unknown = Message.objects.filter(
+        status=Message.Status.SENDING, sending_at__lt=now - UNKNOWN_OUTCOME_AFTER
+    )
+    for message in unknown:
+        mark_failed(
+            message,
+            code=None,
+            reason=(
+                "The outcome of the send is unknown (no answer from WhatsApp). It was not resent, "
+                "to avoid a duplicate; check with the person or send again."
+            ),
+        )
+        counts["unknown"] += 1
+    return counts

@@ -1,0 +1,48 @@
+"""Celery tasks: thin wrappers that take ids and call services."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+
+from messaging import services
+from tenants.scoping import agency_task, system_scope
+
+logger = logging.getLogger(__name__)
+MAX_BACKOFF = 300.0
+
+
+def backoff_seconds(retries: int, retry_after: float | None) -> float:
+    """Exponential backoff with jitter, never sooner than Meta asked us to wait."""
+    exponential = min(MAX_BACKOFF, 2.0 * 2**retries)
+    return max(retry_after or 0.0, exponential) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+@shared_task(
+    name="messaging.deliver_message",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=services.MAX_ATTEMPTS - 1,
+)
+@agency_task
+def deliver_message(self, *, message_id: int, agency_id: int) -> None:
+    try:
+        outcome = services.deliver(message_id)
+    except services.RetryLater as exc:
+        if self.request.retries >= self.max_retries:
+            services.give_up(message_id, exc.reason)
+            return
+        raise self.retry(countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+    logger.info("deliver_message", extra={"message_id": message_id, "outcome": outcome})
+
+
+@shared_task(name="messaging.requeue_stuck_messages", ignore_result=True)
+def requeue_stuck_messages() -> dict[str, int]:
+    with system_scope():
+        counts = services.requeue_stuck_messages()
+    if any(counts.values()):
+        logger.warning("stuck messages handled", extra=counts)
+    return counts
