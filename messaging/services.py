@@ -282,7 +282,7 @@ def deliver(message_id: int) -> str:
         _requeue(message)
         raise RetryLater(exc.retry_after, exc.reason) from exc
     except CloudAPIError as exc:
-        _handle_permanent_error(message, exc)
+        apply_send_error(message, exc)
         return "failed"
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
         status=Message.Status.ACCEPTED, wamid=result.wamid, accepted_at=timezone.now()
@@ -314,7 +314,9 @@ def mark_failed(
     )
 
 
-def _handle_permanent_error(message: Message, exc: CloudAPIError) -> None:
+def apply_send_error(message: Message, exc: CloudAPIError) -> None:
+    """Fail the message with Meta's reason, and act on what the error says about the world
+    (also used when the error arrives later in a status webhook)."""
     details = {
         "type": exc.error_type,
         "subcode": exc.subcode,
