@@ -114,7 +114,8 @@ end
 local granted = math.min(n, math.floor(tokens))
 tokens = tokens - granted
 local retry_after = 0
-if granted < n then retry_after = (1 - tokens) / rate end
+-- At least 1 us, so that retry_after > 0 exactly when fewer than n were granted.
+if granted < n then retry_after = math.max(0.000001, (1 - tokens) / rate) end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
            'ts', string.format('%.6f', now))
 -- Once refilled the bucket equals a missing key, so an idle one may disappear then.

@@ -1,0 +1,120 @@
+"""Exactly once toward Meta, even when a real worker is SIGKILLed in the middle of a batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from messaging import services
+from messaging.models import Message
+from messaging.whatsapp import builders as b
+from tenants.scoping import agency_scope
+from tests.messaging.conftest import CITIZEN
+
+ROOT = Path(__file__).resolve().parents[2]
+BATCH = 150
+
+
+def _start_worker(simulator) -> subprocess.Popen:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bsp.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "GRAPH_API_BASE_URL": simulator.base_url,
+        "GRAPH_API_VERSION": "v23.0",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bsp",
+            "worker",
+            "--queues=agent_replies",
+            "--concurrency=2",
+            "--pool=prefork",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _statuses(agency) -> Counter:
+    with agency_scope(agency):
+        return Counter(Message.objects.values_list("status", flat=True))
+
+
+def _wait(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killing_a_worker_mid_batch_never_sends_a_message_twice(
+    agency_a, registered_number, open_conversation, simulator
+):
+    simulator.configure(limits={"throughput_mps": 0, "pair_burst": 0, "enforce_window": False})
+    for i in range(BATCH):
+        services.send_message(
+            agency=agency_a,
+            sender=services.Sender.system("test"),
+            to=CITIZEN,
+            message=b.Text(f"notice {i}"),
+        )
+    worker = _start_worker(simulator)
+    try:
+        _wait(lambda: _statuses(agency_a)["accepted"] >= BATCH // 5, timeout=60)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the main process and its pool children
+        worker.wait()
+    killed_at = _statuses(agency_a)
+    assert killed_at["queued"] > 0, "the kill came too late to test anything"
+
+    # Self-healing: the database, not the broker, says what is still to send.
+    with agency_scope(agency_a):
+        services.requeue_stuck_messages(now=timezone.now() + timedelta(minutes=11))
+    in_flight_at_kill = killed_at["sending"]
+    worker = _start_worker(simulator)
+    try:
+        _wait(lambda: _statuses(agency_a)["accepted"] == BATCH - in_flight_at_kill, timeout=90)
+    finally:
+        os.kill(worker.pid, signal.SIGTERM)  # warm shutdown
+        worker.wait(timeout=30)
+
+    received = Counter(
+        m["payload"]["biz_opaque_callback_data"]
+        for m in simulator.messages(registered_number.phone_number_id)
+    )
+    final = _statuses(agency_a)
+    assert max(received.values()) == 1  # nothing reached Meta twice
+    assert in_flight_at_kill <= 2  # at most one task per pool process (concurrency 2)
+    assert final == Counter({"accepted": BATCH - in_flight_at_kill, "sending": in_flight_at_kill})
+    with agency_scope(agency_a):
+        for message in Message.objects.filter(status="accepted"):
+            assert received[f"civic-relay:{message.pk}"] == 1
+    # What was in flight is left for the reconciler (never resent): at most once each.
+    assert sum(received.values()) in range(final["accepted"], BATCH + 1)
