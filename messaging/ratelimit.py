@@ -177,7 +177,14 @@ def _check_request(rate: float, n: int) -> None:
 
 def _acquire_args(rate: float, n: int, backoff: Backoff) -> list[float | int]:
     _check_request(rate, n)
-    return [rate, rate * THROUGHPUT_BURST_SECONDS, n, backoff.recovery_per_second, backoff.min_rate]
+    rate = float(rate)  # not an IntEnum (a model's choices): redis-py would send its repr
+    return [
+        rate,
+        rate * THROUGHPUT_BURST_SECONDS,
+        int(n),
+        backoff.recovery_per_second,
+        backoff.min_rate,
+    ]
 
 
 def _pair_args() -> list[float | int]:

@@ -7,10 +7,12 @@ client. See README "Sending" for the delivery semantics.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -21,6 +23,7 @@ from bsp.celery import CeleryQueue
 from messaging import policy
 from messaging.models import Contact, Conversation, Message
 from messaging.policy import SendRefused
+from messaging.ratelimit import ThroughputLimiter
 from messaging.whatsapp import builders
 from messaging.whatsapp.client import CloudAPIClient
 from messaging.whatsapp.errors import (
@@ -234,11 +237,33 @@ STUCK_QUEUED_AFTER = timedelta(minutes=10)
 UNKNOWN_OUTCOME_AFTER = timedelta(minutes=15)
 
 
+THROUGHPUT_EXCEEDED = 130429
+
+
 class RetryLater(Exception):
-    def __init__(self, retry_after: float | None, reason: str) -> None:
+    """A retryable failure. The message row counts ``attempts``, which decide when to give
+    up, so broker redeliveries and throttling do not use the retry budget up."""
+
+    def __init__(self, retry_after: float | None, reason: str, attempts: int) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
         self.reason = reason
+        self.attempts = attempts
+
+
+class Throttled(Exception):
+    """The number's (or the pair's) rate budget is spent: try again in ``retry_after``."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"throttled for {retry_after:.3f}s")
+        self.retry_after = retry_after
+
+
+@functools.cache
+def rate_limiter() -> ThroughputLimiter | None:
+    """The Redis limiter shared by every worker; None in the Redis-less demo, where the
+    single worker relies on Meta's (the simulator's) 130429 answers instead."""
+    return ThroughputLimiter() if settings.REDIS_URL else None
 
 
 def claim_for_sending(message_id: int) -> Message | None:
@@ -251,8 +276,32 @@ def claim_for_sending(message_id: int) -> Message | None:
     return Message.objects.select_related("phone_number__waba", "contact").get(pk=message_id)
 
 
+def _take_rate_budget(message_id: int) -> bool:
+    """One token of the number's throughput and of the recipient pair, before claiming, so a
+    throttled message is neither claimed nor counted as an attempt. False: nothing to send."""
+    limiter = rate_limiter()
+    pending = (
+        Message.objects.filter(pk=message_id, status=Message.Status.QUEUED)
+        .select_related("phone_number", "contact")
+        .first()
+    )
+    if pending is None:
+        return False
+    if limiter is not None:
+        number_id = pending.phone_number.phone_number_id
+        grant = limiter.acquire(number_id, pending.phone_number.throughput_tier)
+        if not grant.granted:
+            raise Throttled(grant.retry_after)
+        pair = limiter.acquire_pair(number_id, pending.contact.wa_id or "")
+        if not pair.granted:
+            raise Throttled(pair.retry_after)
+    return True
+
+
 def deliver(message_id: int) -> str:
     """Send one queued message through the Cloud API. Returns what happened (for logs)."""
+    if not _take_rate_budget(message_id):
+        return "not_queued"
     message = claim_for_sending(message_id)
     if message is None:
         return "not_queued"
@@ -277,10 +326,12 @@ def deliver(message_id: int) -> str:
         if exc.maybe_delivered:
             return "outcome_unknown"  # stays `sending`; the reconciler decides
         _requeue(message)
-        raise RetryLater(exc.retry_after, exc.reason) from exc
+        raise RetryLater(exc.retry_after, exc.reason, message.attempts) from exc
     except RetryableError as exc:
+        if exc.code == THROUGHPUT_EXCEEDED and rate_limiter() is not None:
+            rate_limiter().penalize(number.phone_number_id)
         _requeue(message)
-        raise RetryLater(exc.retry_after, exc.reason) from exc
+        raise RetryLater(exc.retry_after, exc.reason, message.attempts) from exc
     except CloudAPIError as exc:
         apply_send_error(message, exc)
         return "failed"

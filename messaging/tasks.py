@@ -20,22 +20,26 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, exponential) * random.uniform(0.8, 1.2)  # noqa: S311
 
 
+# max_retries=None: the message row counts attempts (services.MAX_ATTEMPTS), so throttling
+# and broker redeliveries do not use up the retry budget.
 @shared_task(
     name="messaging.deliver_message",
     bind=True,
     acks_late=True,
     ignore_result=True,
-    max_retries=services.MAX_ATTEMPTS - 1,
+    max_retries=None,
 )
 @agency_task
 def deliver_message(self, *, message_id: int, agency_id: int) -> None:
     try:
         outcome = services.deliver(message_id)
+    except services.Throttled as exc:
+        raise self.retry(countdown=exc.retry_after) from exc
     except services.RetryLater as exc:
-        if self.request.retries >= self.max_retries:
+        if exc.attempts >= services.MAX_ATTEMPTS:
             services.give_up(message_id, exc.reason)
             return
-        raise self.retry(countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+        raise self.retry(countdown=backoff_seconds(exc.attempts - 1, exc.retry_after)) from exc
     logger.info("deliver_message", extra={"message_id": message_id, "outcome": outcome})
 
 

@@ -71,15 +71,38 @@ def test_a_refused_connection_is_retried_because_nothing_was_sent(queued, settin
     assert _reload(queued).status == "queued"
 
 
-def test_the_task_gives_up_into_failed_after_its_last_retry(queued, simulator):
+def test_the_task_gives_up_into_failed_after_its_last_attempt(queued, simulator):
     simulator.configure(faults={"error_5xx_fraction": 1.0})
-    deliver_message.apply(
-        kwargs={"message_id": queued.pk, "agency_id": queued.agency_id},
-        retries=deliver_message.max_retries,
-    )
+    with agency_scope(queued.agency_id):
+        Message.objects.filter(pk=queued.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+    deliver_message.apply(kwargs={"message_id": queued.pk, "agency_id": queued.agency_id})
     stored = _reload(queued)
-    assert stored.status == "failed"
-    assert stored.error_reason.startswith("Not sent after 1 tries")
+    assert (stored.status, stored.attempts) == ("failed", services.MAX_ATTEMPTS)
+    assert stored.error_reason.startswith(f"Not sent after {services.MAX_ATTEMPTS} tries")
+
+
+def test_a_throttled_message_is_neither_claimed_nor_counted_as_an_attempt(
+    queued, registered_number
+):
+    limiter = services.rate_limiter()
+    tier = registered_number.throughput_tier
+    limiter.acquire(registered_number.phone_number_id, tier, n=tier)  # spend this second
+    with pytest.raises(services.Throttled) as info:
+        _deliver(queued)
+    assert 0 < info.value.retry_after <= 1
+    stored = _reload(queued)
+    assert (stored.status, stored.attempts) == ("queued", 0)
+
+
+def test_meta_throughput_errors_slow_the_shared_limiter_down(queued, simulator, registered_number):
+    simulator.register_number(registered_number.phone_number_id, throughput_mps=0.001)
+    limiter = services.rate_limiter()
+    tier = registered_number.throughput_tier
+    before = limiter.effective_rate(registered_number.phone_number_id, tier)
+    with pytest.raises(services.RetryLater):
+        for _ in range(3):  # the first may still fit the simulator's bucket
+            _deliver(queued)
+    assert limiter.effective_rate(registered_number.phone_number_id, tier) < before
 
 
 def test_a_revoked_token_fails_the_message_disconnects_the_number_and_alerts_admins(

@@ -20,7 +20,7 @@ from messaging import services
 from messaging.models import Message
 from messaging.whatsapp import builders as b
 from tenants.scoping import agency_scope
-from tests.messaging.conftest import CITIZEN
+from tests.factories import ConversationFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 150
@@ -75,14 +75,21 @@ def _wait(predicate, timeout: float) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_killing_a_worker_mid_batch_never_sends_a_message_twice(
-    agency_a, registered_number, open_conversation, simulator
+    agency_a, registered_number, simulator
 ):
     simulator.configure(limits={"throughput_mps": 0, "pair_burst": 0, "enforce_window": False})
-    for i in range(BATCH):
+    now = timezone.now()
+    for i in range(BATCH):  # one citizen each: our pair limiter allows ~45 per person
+        conversation = ConversationFactory(
+            agency=agency_a,
+            phone_number=registered_number,
+            last_inbound_at=now,
+            window_expires_at=now + timedelta(hours=24),
+        )
         services.send_message(
             agency=agency_a,
             sender=services.Sender.system("test"),
-            to=CITIZEN,
+            to=conversation.contact.wa_id,
             message=b.Text(f"notice {i}"),
         )
     worker = _start_worker(simulator)
