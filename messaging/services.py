@@ -8,10 +8,13 @@ client. See README "Sending" for the delivery semantics.
 from __future__ import annotations
 
 import functools
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
@@ -25,7 +28,7 @@ from messaging.models import Contact, Conversation, Message
 from messaging.policy import SendRefused
 from messaging.ratelimit import ThroughputLimiter
 from messaging.whatsapp import builders
-from messaging.whatsapp.client import CloudAPIClient
+from messaging.whatsapp.client import BatchItem, CloudAPIClient, SendResult, send_many
 from messaging.whatsapp.errors import (
     AuthError,
     CloudAPIError,
@@ -218,9 +221,36 @@ def _audit_refusal(agency: Agency, sender: Sender, to: str, refusal: SendRefused
 def enqueue_delivery(message: Message, *, queue: str) -> None:
     from messaging.tasks import deliver_message
 
+    if message.sender_type in BULK_SENDERS and redis_client() is not None:
+        schedule_drain(message.phone_number_id, message.agency_id)
+        return
     deliver_message.apply_async(
         kwargs={"message_id": message.pk, "agency_id": message.agency_id}, queue=queue
     )
+
+
+@functools.cache
+def redis_client() -> redis.Redis | None:
+    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+DRAIN_DEBOUNCE_SECONDS = 5
+
+
+def schedule_drain(
+    number_pk: int, agency_id: int, *, force: bool = False, countdown: float = 0
+) -> None:
+    """Wake a drainer for the number; while a campaign is being queued, at most one wake-up
+    per few seconds (the drainer re-schedules itself while messages remain)."""
+    from messaging.tasks import drain_phone_number
+
+    key = f"civic:drain:{number_pk}"
+    if force or redis_client().set(key, 1, nx=True, ex=DRAIN_DEBOUNCE_SECONDS):
+        drain_phone_number.apply_async(
+            kwargs={"phone_number_pk": number_pk, "agency_id": agency_id},
+            queue=CeleryQueue.BULK,
+            countdown=countdown,
+        )
 
 
 # --- Delivery (runs in Celery workers) ---------------------------------------------------
@@ -440,4 +470,106 @@ def requeue_stuck_messages(*, now: Any = None) -> dict[str, int]:
             ),
         )
         counts["unknown"] += 1
+    return counts
+
+
+# --- Bulk delivery: the database is the queue, a drain task per number empties it --------
+#
+# Campaign and automation messages are not sent one task each: a `drain_phone_number` task
+# claims them in batches (FOR UPDATE SKIP LOCKED, so several drainers can share a number),
+# takes as many throughput tokens as the batch needs, sends the batch with many requests in
+# flight, and records all results in a few statements. Same claim-before-send semantics.
+
+DRAIN_BATCH = 200
+DRAIN_SECONDS = 20.0
+BULK_SENDERS = (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
+
+
+def claim_batch(number: PhoneNumber, limit: int) -> list[Message]:
+    """Up to ``limit`` queued bulk messages of ``number``: queued → sending."""
+    with transaction.atomic():
+        ids = list(
+            Message.objects.filter(
+                phone_number=number, status=Message.Status.QUEUED, sender_type__in=BULK_SENDERS
+            )
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            Message.objects.filter(id__in=ids).update(
+                status=Message.Status.SENDING,
+                sending_at=timezone.now(),
+                attempts=F("attempts") + 1,
+            )
+    return list(Message.objects.filter(id__in=ids).select_related("contact")) if ids else []
+
+
+def _batch_item(message: Message) -> BatchItem:
+    return BatchItem(
+        to=message.contact.wa_id or "",
+        message=builders.from_stored_form(message.content),
+        context_message_id=message.reply_to_wamid or None,
+        biz_opaque_callback_data=f"civic-relay:{message.pk}",
+    )
+
+
+def _record_batch(number: PhoneNumber, rows: list[Message], results: list[Any]) -> Counter:
+    counts: Counter = Counter()
+    now = timezone.now()
+    accepted = []
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, SendResult):
+            row.status, row.wamid, row.accepted_at = Message.Status.ACCEPTED, result.wamid, now
+            accepted.append(row)
+        elif isinstance(result, TransportError) and result.maybe_delivered:
+            counts["outcome_unknown"] += 1  # stays `sending` for the reconciler
+        elif isinstance(result, RetryableError):
+            counts["retry"] += 1
+            _retry_or_give_up(number, row, result)
+        else:
+            counts["failed"] += 1
+            apply_send_error(row, result)
+    Message.objects.bulk_update(accepted, ["status", "wamid", "accepted_at"], batch_size=500)
+    counts["accepted"] += len(accepted)
+    return counts
+
+
+def _retry_or_give_up(number: PhoneNumber, row: Message, error: RetryableError) -> None:
+    if error.code == THROUGHPUT_EXCEEDED and rate_limiter() is not None:
+        rate_limiter().penalize(number.phone_number_id)
+    if row.attempts >= MAX_ATTEMPTS:
+        give_up(row.pk, error.reason or str(error))
+    else:
+        _requeue(row)
+
+
+def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Counter:
+    """Send queued bulk messages of one number for up to ``seconds``, paced by the shared
+    limiter. ``counts["more"]`` is 1 when messages were left for the next run."""
+    number = PhoneNumber.objects.select_related("waba").get(pk=number_pk)
+    limiter, counts = rate_limiter(), Counter()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and number.can_send:
+        want = DRAIN_BATCH
+        if limiter is not None:
+            grant = limiter.acquire(number.phone_number_id, number.throughput_tier, n=want)
+            if not grant.granted:
+                # Pacing inside a batch sender: wait for the bucket, the broker is not involved.
+                time.sleep(min(grant.retry_after, 0.25))
+                continue
+            want = grant.granted
+        rows = claim_batch(number, want)
+        if not rows:
+            return counts
+        results = send_many(
+            number.phone_number_id, number.bearer_token(), [_batch_item(row) for row in rows]
+        )
+        batch = _record_batch(number, rows, results)
+        counts += batch
+        if batch["retry"]:
+            break  # back off: the task runs the next pass after a pause, not in a hot loop
+        if batch["failed"]:
+            number.refresh_from_db(fields=["status"])  # a 190 disconnects it: stop there
+    counts["more"] = 1
     return counts

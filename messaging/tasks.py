@@ -43,6 +43,18 @@ def deliver_message(self, *, message_id: int, agency_id: int) -> None:
     logger.info("deliver_message", extra={"message_id": message_id, "outcome": outcome})
 
 
+@shared_task(name="messaging.drain_phone_number", acks_late=True, ignore_result=True)
+@agency_task
+def drain_phone_number(*, phone_number_pk: int, agency_id: int) -> None:
+    counts = services.drain_phone_number(phone_number_pk)
+    if counts["more"] or counts["retry"]:
+        # Transient failures went back to queued: give Meta a moment before the next pass.
+        services.schedule_drain(
+            phone_number_pk, agency_id, force=True, countdown=2.0 if counts["retry"] else 0
+        )
+    logger.info("drain_phone_number", extra={"phone_number_pk": phone_number_pk, **counts})
+
+
 @shared_task(name="messaging.requeue_stuck_messages", ignore_result=True)
 def requeue_stuck_messages() -> dict[str, int]:
     with system_scope():

@@ -542,3 +542,46 @@ class CloudAPIClient:
 
     def delete_template(self, waba_id: str, **kwargs: Any) -> None:
         self._run(self.aio.delete_template(waba_id, **kwargs))
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    to: str
+    message: builders.OutboundMessage
+    context_message_id: str | None = None
+    biz_opaque_callback_data: str | None = None
+
+
+def send_many(
+    phone_number_id: str,
+    access_token: str,
+    items: Sequence[BatchItem],
+    *,
+    concurrency: int = 64,
+    **client_kwargs: Any,
+) -> list[SendResult | CloudAPIError]:
+    """Send a batch from one number with up to ``concurrency`` requests in flight.
+
+    For sync callers (Celery workers): the sends run on the process's background event loop,
+    so one worker process keeps many requests in flight. Each item's outcome is returned in
+    order: its SendResult or the CloudAPIError it raised (never raised here).
+    """
+    client = AsyncCloudAPIClient(phone_number_id, access_token, **client_kwargs)
+
+    async def one(item: BatchItem, limit: asyncio.Semaphore) -> SendResult | CloudAPIError:
+        try:
+            async with limit:
+                return await client.send(
+                    item.to,
+                    item.message,
+                    context_message_id=item.context_message_id,
+                    biz_opaque_callback_data=item.biz_opaque_callback_data,
+                )
+        except CloudAPIError as exc:
+            return exc
+
+    async def run_all() -> list[SendResult | CloudAPIError]:
+        limit = asyncio.Semaphore(max(1, concurrency))
+        return list(await asyncio.gather(*(one(item, limit) for item in items)))
+
+    return _background_loop().run(run_all())
