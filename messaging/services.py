@@ -550,7 +550,11 @@ def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Cou
     number = PhoneNumber.objects.select_related("waba").get(pk=number_pk)
     limiter, counts = rate_limiter(), Counter()
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and number.can_send:
+    while time.monotonic() < deadline:
+        # Re-read each pass: a 190 may have disconnected it, Meta may have changed its tier.
+        number.refresh_from_db(fields=["status", "throughput_tier"])
+        if not number.can_send:
+            break
         want = DRAIN_BATCH
         if limiter is not None:
             grant = limiter.acquire(number.phone_number_id, number.throughput_tier, n=want)
@@ -569,7 +573,5 @@ def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Cou
         counts += batch
         if batch["retry"]:
             break  # back off: the task runs the next pass after a pause, not in a hot loop
-        if batch["failed"]:
-            number.refresh_from_db(fields=["status"])  # a 190 disconnects it: stop there
     counts["more"] = 1
     return counts
