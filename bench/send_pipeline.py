@@ -160,7 +160,8 @@ def seed(agency, number, count: int, campaign_id: int):
 
 
 def agent_replies(agency, number, stop: threading.Event, latencies: list[float]) -> None:
-    """An agent answers a citizen every 0.25 s; measure enqueue→accepted."""
+    """Agents answer a citizen every 0.25 s, each time another one (as in an inbox; one
+    person every 0.25 s would exceed Meta's pair rate); measure enqueue→accepted."""
     from django.db import connection
     from django.utils import timezone
 

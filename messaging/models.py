@@ -205,6 +205,12 @@ class Message(AgencyOwnedModel):
                 name="message_in_flight",
             ),
             models.Index(fields=["agency", "-created_at"], name="message_reporting"),
+            # Drainers claim a number's queued messages in id order (claim_batch).
+            models.Index(
+                fields=["phone_number", "id"],
+                condition=models.Q(status="queued"),
+                name="message_queued_per_number",
+            ),
         ]
 
     def __str__(self) -> str:
