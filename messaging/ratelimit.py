@@ -33,6 +33,7 @@ import redis.asyncio
 
 KEY_PREFIX = "civic:rl"
 THROUGHPUT_BURST_SECONDS = 1.0
+BULK_RESERVE = 0.1  # bulk leaves 10 % of a number's burst for agent replies
 PAIR_BURST = 45  # cloud-api.md 7.2: "bursts up to ~45 messages in 6 s"
 PAIR_INTERVAL_SECONDS = 6.0  # cloud-api.md 7.2: "about 1 message per 6 s" per pair
 
@@ -94,7 +95,8 @@ local function penalty_factor(key, now, recovery)
 end
 """
 
-# KEYS: bucket [, penalty]. ARGV: tier rate, tier capacity, n, recovery/s, min rate.
+# KEYS: bucket [, penalty]. ARGV: tier rate, tier capacity, n, recovery/s, min rate,
+# reserve (a fraction of the capacity this caller must leave in the bucket).
 # Returns {granted, retry_after as a string (Lua numbers become integers in replies)}.
 _LUA_ACQUIRE = (
     _LUA_COMMON
@@ -111,11 +113,12 @@ local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 if b[1] then
   tokens = math.min(capacity, tonumber(b[1]) + rate * math.max(0, now - tonumber(b[2])))
 end
-local granted = math.min(n, math.floor(tokens))
+local reserve = capacity * (tonumber(ARGV[6]) or 0)
+local granted = math.max(0, math.min(n, math.floor(tokens - reserve)))
 tokens = tokens - granted
 local retry_after = 0
 -- At least 1 us, so that retry_after > 0 exactly when fewer than n were granted.
-if granted < n then retry_after = math.max(0.000001, (1 - tokens) / rate) end
+if granted < n then retry_after = math.max(0.000001, (reserve + 1 - tokens) / rate) end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
            'ts', string.format('%.6f', now))
 -- Once refilled the bucket equals a missing key, so an idle one may disappear then.
@@ -175,7 +178,7 @@ def _check_request(rate: float, n: int) -> None:
         raise ValueError(f"n must be at least 1, got {n!r}")
 
 
-def _acquire_args(rate: float, n: int, backoff: Backoff) -> list[float | int]:
+def _acquire_args(rate: float, n: int, backoff: Backoff, reserve: float = 0.0) -> list[float | int]:
     _check_request(rate, n)
     rate = float(rate)  # not an IntEnum (a model's choices): redis-py would send its repr
     return [
@@ -184,6 +187,7 @@ def _acquire_args(rate: float, n: int, backoff: Backoff) -> list[float | int]:
         int(n),
         backoff.recovery_per_second,
         backoff.min_rate,
+        float(reserve),
     ]
 
 
@@ -236,10 +240,17 @@ class ThroughputLimiter:
         self._penalize = self.client.register_script(_LUA_PENALIZE)
         self._factor = self.client.register_script(_LUA_FACTOR)
 
-    def acquire(self, phone_number_id: str, rate: float, n: int = 1) -> Grant:
-        """Take up to ``n`` send tokens for a number whose throughput tier is ``rate``/s."""
+    def acquire(
+        self, phone_number_id: str, rate: float, n: int = 1, *, reserve: float = 0.0
+    ) -> Grant:
+        """Take up to ``n`` send tokens for a number whose throughput tier is ``rate``/s.
+
+        ``reserve`` (0..1) is the share of the bucket this caller must leave untouched: bulk
+        senders pass ``BULK_RESERVE`` so interactive replies always find tokens, while bulk
+        still gets the whole rate when nobody else sends.
+        """
         keys = [throughput_key(phone_number_id), penalty_key(phone_number_id)]
-        return _grant(self._acquire(keys, _acquire_args(rate, n, self.backoff)))
+        return _grant(self._acquire(keys, _acquire_args(rate, n, self.backoff, reserve)))
 
     def acquire_pair(self, phone_number_id: str, wa_id: str) -> Grant:
         """Take one token for a message from this number to the user ``wa_id``."""
@@ -272,10 +283,12 @@ class AsyncThroughputLimiter:
         self._penalize = self.client.register_script(_LUA_PENALIZE)
         self._factor = self.client.register_script(_LUA_FACTOR)
 
-    async def acquire(self, phone_number_id: str, rate: float, n: int = 1) -> Grant:
-        """Take up to ``n`` send tokens for a number whose throughput tier is ``rate``/s."""
+    async def acquire(
+        self, phone_number_id: str, rate: float, n: int = 1, *, reserve: float = 0.0
+    ) -> Grant:
+        """Take up to ``n`` send tokens (see ``ThroughputLimiter.acquire``)."""
         keys = [throughput_key(phone_number_id), penalty_key(phone_number_id)]
-        return _grant(await self._acquire(keys, _acquire_args(rate, n, self.backoff)))
+        return _grant(await self._acquire(keys, _acquire_args(rate, n, self.backoff, reserve)))
 
     async def acquire_pair(self, phone_number_id: str, wa_id: str) -> Grant:
         """Take one token for a message from this number to the user ``wa_id``."""

@@ -26,7 +26,7 @@ from bsp.celery import CeleryQueue
 from messaging import policy
 from messaging.models import Contact, Conversation, Message
 from messaging.policy import SendRefused
-from messaging.ratelimit import ThroughputLimiter
+from messaging.ratelimit import BULK_RESERVE, ThroughputLimiter
 from messaging.whatsapp import builders
 from messaging.whatsapp.client import BatchItem, CloudAPIClient, SendResult, send_many
 from messaging.whatsapp.errors import (
@@ -560,7 +560,9 @@ def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Cou
             break
         want = DRAIN_BATCH
         if limiter is not None:
-            grant = limiter.acquire(number.phone_number_id, number.throughput_tier, n=want)
+            grant = limiter.acquire(
+                number.phone_number_id, number.throughput_tier, n=want, reserve=BULK_RESERVE
+            )
             if not grant.granted:
                 # Pacing inside a batch sender: wait for the bucket, the broker is not involved.
                 time.sleep(min(grant.retry_after, 0.25))

@@ -303,3 +303,15 @@ def test_async_and_sync_limiters_share_one_bucket(limiter, phone):
     asyncio.run(_async_burst(phone))
 
     assert limiter.acquire(phone, 80).granted == 0
+
+
+def test_a_bulk_caller_leaves_the_reserve_for_interactive_sends():
+    limiter = ThroughputLimiter()
+    number = f"reserve-{uuid.uuid4().hex}"
+    try:
+        bulk = limiter.acquire(number, 100, n=100, reserve=0.1)
+        assert bulk.granted == 90
+        assert limiter.acquire(number, 100, n=10, reserve=0.1).granted == 0
+        assert limiter.acquire(number, 100, n=10).granted == 10  # the agent's reply
+    finally:
+        limiter.client.delete(throughput_key(number), penalty_key(number))
