@@ -171,20 +171,25 @@ def agent_replies(agency, number, stop: threading.Event, latencies: list[float])
     from tenants.scoping import agency_scope
 
     with agency_scope(agency):
-        contact = Contact.objects.create(agency=agency, wa_id="14155550123")
-        Conversation.objects.create(
-            agency=agency,
-            phone_number=number,
-            contact=contact,
-            window_expires_at=timezone.now() + timedelta(hours=2),
-        )
+        # Another citizen each time, as in an inbox: one person every 0.25 s would exceed
+        # Meta's pair rate (and our pair limiter rightly holds those back).
+        contacts = []
+        for i in range(60):
+            contact, _ = Contact.objects.get_or_create(agency=agency, wa_id=f"1415557{i:04d}")
+            Conversation.objects.update_or_create(
+                agency=agency,
+                phone_number=number,
+                contact=contact,
+                defaults={"window_expires_at": timezone.now() + timedelta(hours=2)},
+            )
+            contacts.append(contact)
         sent = []
         while not stop.is_set():
             sent.append(
                 services.send_message(
                     agency=agency,
                     sender=services.Sender.system("agent"),
-                    to=contact.wa_id,
+                    to=contacts[len(sent) % len(contacts)].wa_id,
                     message=builders.Text("On it!"),
                 )
             )
@@ -281,6 +286,9 @@ def main() -> None:
             verified_name="Bench",
             throughput_tier=1000,
         )
+    import redis
+
+    redis.Redis.from_url(_setup.bench_env()["REDIS_URL"]).flushdb()  # the bench's own db
     workers = [start_worker("bulk", 2, sim_url), start_worker("agent_replies", 1, sim_url)]
     try:
         time.sleep(4)
