@@ -208,7 +208,7 @@ def agent_replies(agency, number, stop: threading.Event, latencies: list[float])
 def drain_run(agency, number, count: int, run: int, sim_url: str, with_agent: bool):
     from django.db.models import Count
 
-    from messaging import services
+    from messaging import delivery
     from messaging.models import Message
     from tenants.scoping import agency_scope
 
@@ -218,7 +218,7 @@ def drain_run(agency, number, count: int, run: int, sim_url: str, with_agent: bo
         agent = threading.Thread(target=agent_replies, args=(agency, number, stop, latencies))
         start = time.monotonic()
         for _ in range(2):  # one drainer per worker process
-            services.schedule_drain(number.pk, agency.pk, force=True)
+            delivery.schedule_drain(number.pk, agency.pk, force=True)
         if with_agent:
             agent.start()
         in_flight = Message.objects.filter(campaign_id=run, status__in=["queued", "sending"])

@@ -7,7 +7,7 @@ import random
 
 from celery import shared_task
 
-from messaging import services
+from messaging import delivery
 from tenants.scoping import agency_task, system_scope
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, exponential) * random.uniform(0.8, 1.2)  # noqa: S311
 
 
-# max_retries=None: the message row counts attempts (services.MAX_ATTEMPTS), so throttling
+# max_retries=None: the message row counts attempts (delivery.MAX_ATTEMPTS), so throttling
 # and broker redeliveries do not use up the retry budget.
 @shared_task(
     name="messaging.deliver_message",
@@ -32,12 +32,12 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
 @agency_task
 def deliver_message(self, *, message_id: int, agency_id: int) -> None:
     try:
-        outcome = services.deliver(message_id)
-    except services.Throttled as exc:
+        outcome = delivery.deliver(message_id)
+    except delivery.Throttled as exc:
         raise self.retry(countdown=exc.retry_after) from exc
-    except services.RetryLater as exc:
-        if exc.attempts >= services.MAX_ATTEMPTS:
-            services.give_up(message_id, exc.reason)
+    except delivery.RetryLater as exc:
+        if exc.attempts >= delivery.MAX_ATTEMPTS:
+            delivery.give_up(message_id, exc.reason)
             return
         raise self.retry(countdown=backoff_seconds(exc.attempts - 1, exc.retry_after)) from exc
     logger.info("deliver_message", extra={"message_id": message_id, "outcome": outcome})
@@ -46,10 +46,10 @@ def deliver_message(self, *, message_id: int, agency_id: int) -> None:
 @shared_task(name="messaging.drain_phone_number", acks_late=True, ignore_result=True)
 @agency_task
 def drain_phone_number(*, phone_number_pk: int, agency_id: int) -> None:
-    counts = services.drain_phone_number(phone_number_pk)
+    counts = delivery.drain_phone_number(phone_number_pk)
     if counts["more"] or counts["retry"]:
         # Transient failures went back to queued: give Meta a moment before the next pass.
-        services.schedule_drain(
+        delivery.schedule_drain(
             phone_number_pk, agency_id, force=True, countdown=2.0 if counts["retry"] else 0
         )
     logger.info("drain_phone_number", extra={"phone_number_pk": phone_number_pk, **counts})
@@ -58,7 +58,7 @@ def drain_phone_number(*, phone_number_pk: int, agency_id: int) -> None:
 @shared_task(name="messaging.requeue_stuck_messages", ignore_result=True)
 def requeue_stuck_messages() -> dict[str, int]:
     with system_scope():
-        counts = services.requeue_stuck_messages()
+        counts = delivery.requeue_stuck_messages()
     if any(counts.values()):
         logger.warning("stuck messages handled", extra=counts)
     return counts

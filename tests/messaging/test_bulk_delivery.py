@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from messaging import services
+from messaging import delivery, services
 from messaging.models import Message
 from messaging.whatsapp import builders as b
 from tenants.models import PhoneNumber
@@ -20,9 +20,9 @@ CAMPAIGN = services.Sender.campaign(campaign_id=7)
 
 @pytest.fixture(autouse=True)
 def _fresh_bulk_queue():
-    services.redis_client().delete("bulk")
+    delivery.redis_client().delete("bulk")
     yield
-    services.redis_client().delete("bulk")
+    delivery.redis_client().delete("bulk")
 
 
 def _queue_campaign(agency, number, count: int) -> list[Message]:
@@ -60,7 +60,7 @@ def test_a_drain_sends_every_queued_campaign_message_once(
 ):
     _queue_campaign(agency_a, registered_number, 30)
     with agency_scope(agency_a):
-        counts = services.drain_phone_number(registered_number.pk, seconds=10)
+        counts = delivery.drain_phone_number(registered_number.pk, seconds=10)
     assert counts["accepted"] == 30 and not counts["more"]
     assert _statuses(agency_a) == {"accepted": 30}
     received = open_simulator.messages(registered_number.phone_number_id)
@@ -77,17 +77,17 @@ def test_a_drain_leaves_agent_replies_to_their_own_tasks(
         message=b.Text("hi"),
     )
     with agency_scope(agency_a):
-        services.drain_phone_number(registered_number.pk, seconds=2)
+        delivery.drain_phone_number(registered_number.pk, seconds=2)
         assert Message.objects.get(pk=reply.pk).status == "queued"
 
 
 def test_a_drain_is_paced_by_the_numbers_throughput(agency_a, registered_number, open_simulator):
     _queue_campaign(agency_a, registered_number, 60)
-    limiter = services.rate_limiter()
+    limiter = delivery.rate_limiter()
     tier = registered_number.throughput_tier  # 80/s
     limiter.acquire(registered_number.phone_number_id, tier, n=tier)  # this second is spent
     with agency_scope(agency_a):
-        counts = services.drain_phone_number(registered_number.pk, seconds=0.3)
+        counts = delivery.drain_phone_number(registered_number.pk, seconds=0.3)
     assert counts["more"] == 1
     assert 0 < counts["accepted"] <= 0.3 * tier + 5  # ~24 tokens refill in 0.3 s
 
@@ -98,7 +98,7 @@ def test_a_revoked_token_fails_the_batch_and_disconnects_the_number(
     _queue_campaign(agency_a, registered_number, 5)
     open_simulator.register_number(registered_number.phone_number_id, token_revoked=True)
     with agency_scope(agency_a):
-        counts = services.drain_phone_number(registered_number.pk, seconds=5)
+        counts = delivery.drain_phone_number(registered_number.pk, seconds=5)
         assert PhoneNumber.objects.get(pk=registered_number.pk).status == "disconnected"
     assert counts["failed"] == 5
     assert _statuses(agency_a) == {"failed": 5}
@@ -108,7 +108,7 @@ def test_transient_errors_go_back_to_the_queue(agency_a, registered_number, open
     _queue_campaign(agency_a, registered_number, 5)
     open_simulator.configure(faults={"error_5xx_fraction": 1.0})
     with agency_scope(agency_a):
-        counts = services.drain_phone_number(registered_number.pk, seconds=0.05)
+        counts = delivery.drain_phone_number(registered_number.pk, seconds=0.05)
     assert counts["retry"] == 5
     assert _statuses(agency_a) == {"queued": 5}
 
@@ -116,9 +116,10 @@ def test_transient_errors_go_back_to_the_queue(agency_a, registered_number, open
 def test_queueing_a_campaign_wakes_one_drainer_not_one_task_per_message(
     agency_a, registered_number, django_capture_on_commit_callbacks
 ):
+    delivery.redis_client().delete(f"civic:drain:{registered_number.pk}")  # no earlier wake-up
     with django_capture_on_commit_callbacks(execute=True):
         _queue_campaign(agency_a, registered_number, 10)
     queued_tasks = [
-        json.loads(raw)["headers"]["task"] for raw in services.redis_client().lrange("bulk", 0, -1)
+        json.loads(raw)["headers"]["task"] for raw in delivery.redis_client().lrange("bulk", 0, -1)
     ]
     assert queued_tasks == ["messaging.drain_phone_number"]

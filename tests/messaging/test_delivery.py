@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from messaging import services
+from messaging import delivery, services
 from messaging.models import Contact, Message
 from messaging.tasks import backoff_seconds, deliver_message
 from messaging.whatsapp import builders as b
@@ -37,7 +37,7 @@ def _reload(message: Message) -> Message:
 
 def _deliver(message: Message) -> str:
     with agency_scope(message.agency_id):
-        return services.deliver(message.pk)
+        return delivery.deliver(message.pk)
 
 
 def test_a_queued_message_is_sent_and_its_wamid_recorded(queued, simulator, registered_number):
@@ -57,7 +57,7 @@ def test_a_second_delivery_of_the_same_task_sends_nothing(queued, simulator, reg
 
 def test_a_transient_error_puts_the_message_back_in_the_queue(queued, simulator):
     simulator.configure(faults={"error_5xx_fraction": 1.0})
-    with pytest.raises(services.RetryLater) as info:
+    with pytest.raises(delivery.RetryLater) as info:
         _deliver(queued)
     stored = _reload(queued)
     assert (stored.status, stored.attempts) == ("queued", 1)
@@ -66,7 +66,7 @@ def test_a_transient_error_puts_the_message_back_in_the_queue(queued, simulator)
 
 def test_a_refused_connection_is_retried_because_nothing_was_sent(queued, settings):
     settings.GRAPH_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
-    with pytest.raises(services.RetryLater):
+    with pytest.raises(delivery.RetryLater):
         _deliver(queued)
     assert _reload(queued).status == "queued"
 
@@ -74,20 +74,20 @@ def test_a_refused_connection_is_retried_because_nothing_was_sent(queued, settin
 def test_the_task_gives_up_into_failed_after_its_last_attempt(queued, simulator):
     simulator.configure(faults={"error_5xx_fraction": 1.0})
     with agency_scope(queued.agency_id):
-        Message.objects.filter(pk=queued.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+        Message.objects.filter(pk=queued.pk).update(attempts=delivery.MAX_ATTEMPTS - 1)
     deliver_message.apply(kwargs={"message_id": queued.pk, "agency_id": queued.agency_id})
     stored = _reload(queued)
-    assert (stored.status, stored.attempts) == ("failed", services.MAX_ATTEMPTS)
-    assert stored.error_reason.startswith(f"Not sent after {services.MAX_ATTEMPTS} tries")
+    assert (stored.status, stored.attempts) == ("failed", delivery.MAX_ATTEMPTS)
+    assert stored.error_reason.startswith(f"Not sent after {delivery.MAX_ATTEMPTS} tries")
 
 
 def test_a_throttled_message_is_neither_claimed_nor_counted_as_an_attempt(
     queued, registered_number
 ):
-    limiter = services.rate_limiter()
+    limiter = delivery.rate_limiter()
     tier = registered_number.throughput_tier
     limiter.acquire(registered_number.phone_number_id, tier, n=tier)  # spend this second
-    with pytest.raises(services.Throttled) as info:
+    with pytest.raises(delivery.Throttled) as info:
         _deliver(queued)
     assert 0 < info.value.retry_after <= 1
     stored = _reload(queued)
@@ -96,10 +96,10 @@ def test_a_throttled_message_is_neither_claimed_nor_counted_as_an_attempt(
 
 def test_meta_throughput_errors_slow_the_shared_limiter_down(queued, simulator, registered_number):
     simulator.register_number(registered_number.phone_number_id, throughput_mps=0.001)
-    limiter = services.rate_limiter()
+    limiter = delivery.rate_limiter()
     tier = registered_number.throughput_tier
     before = limiter.effective_rate(registered_number.phone_number_id, tier)
-    with pytest.raises(services.RetryLater):
+    with pytest.raises(delivery.RetryLater):
         for _ in range(3):  # the first may still fit the simulator's bucket
             _deliver(queued)
     assert limiter.effective_rate(registered_number.phone_number_id, tier) < before
@@ -127,7 +127,7 @@ def test_messages_stuck_in_sending_are_failed_as_unknown_not_resent(
             status="sending", sending_at=timezone.now() - timedelta(minutes=20)
         )
     with agency_scope(queued.agency_id):
-        counts = services.requeue_stuck_messages()
+        counts = delivery.requeue_stuck_messages()
     assert counts == {"requeued": 0, "unknown": 1}
     stored = _reload(queued)
     assert stored.status == "failed" and "unknown" in stored.error_reason
@@ -157,7 +157,7 @@ def test_a_message_whose_broker_message_was_lost_is_requeued_and_delivered_by_a_
         Message.objects.filter(pk=message.pk).update(
             created_at=timezone.now() - timedelta(minutes=11)
         )
-        assert services.requeue_stuck_messages()["requeued"] == 1
+        assert delivery.requeue_stuck_messages()["requeued"] == 1
     with start_worker(
         app, pool="solo", queues=["agent_replies"], perform_ping_check=False, shutdown_timeout=10
     ):
@@ -173,7 +173,7 @@ def test_undeliverable_error_marks_the_contact_unreachable(queued, agency_a):
 
     with agency_scope(agency_a):
         message = Message.objects.select_related("phone_number").get(pk=queued.pk)
-        services.apply_send_error(
+        delivery.apply_send_error(
             message,
             RecipientUndeliverableError(
                 "Message undeliverable", code=131026, reason="Not on WhatsApp."

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from messaging import services
+from messaging import delivery, services
 from messaging.models import Message
 from messaging.whatsapp import builders as b
 from tenants.scoping import agency_scope
@@ -103,7 +103,7 @@ def test_killing_a_worker_mid_batch_never_sends_a_message_twice(
 
     # Self-healing: the database, not the broker, says what is still to send.
     with agency_scope(agency_a):
-        services.requeue_stuck_messages(now=timezone.now() + timedelta(minutes=11))
+        delivery.requeue_stuck_messages(now=timezone.now() + timedelta(minutes=11))
     in_flight_at_kill = killed_at["sending"]
     worker = _start_worker(simulator)
     try:
