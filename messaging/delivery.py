@@ -43,14 +43,18 @@ from tenants.permissions import Role
 BULK_SENDERS = (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
 
 
-def enqueue_delivery(message: Message, *, queue: str) -> None:
+def enqueue_delivery(message: Message) -> None:
+    """Bulk messages wake their number's drainer; others get a task on `agent_replies`, so
+    a campaign backlog never delays a reply. (Without Redis, the demo, all go one by one.)"""
     from messaging.tasks import deliver_message
 
-    if message.sender_type in BULK_SENDERS and redis_client() is not None:
+    bulk = message.sender_type in BULK_SENDERS
+    if bulk and redis_client() is not None:
         schedule_drain(message.phone_number_id, message.agency_id)
         return
     deliver_message.apply_async(
-        kwargs={"message_id": message.pk, "agency_id": message.agency_id}, queue=queue
+        kwargs={"message_id": message.pk, "agency_id": message.agency_id},
+        queue=CeleryQueue.BULK if bulk else CeleryQueue.AGENT_REPLIES,
     )
 
 
@@ -270,8 +274,7 @@ def requeue_stuck_messages(*, now: Any = None) -> dict[str, int]:
         | Q(sending_at=None, created_at__lt=now - STUCK_QUEUED_AFTER)
     )
     for message in stuck.only("pk", "agency_id", "sender_type")[:5000]:
-        bulk = message.sender_type in (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
-        enqueue_delivery(message, queue=CeleryQueue.BULK if bulk else CeleryQueue.AGENT_REPLIES)
+        enqueue_delivery(message)
         counts["requeued"] += 1
     unknown = Message.objects.filter(
         status=Message.Status.SENDING, sending_at__lt=now - UNKNOWN_OUTCOME_AFTER

@@ -14,7 +14,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bsp.celery import CeleryQueue
 from messaging import delivery, policy
 from messaging.models import Contact, Conversation, Message
 from messaging.policy import SendRefused
@@ -26,18 +25,14 @@ from tenants.scoping import agency_scope
 
 @dataclass(frozen=True)
 class Sender:
-    """Who asks for the send: decides the queue, the audit actor and the sender columns."""
+    """Who asks for the send: decides the audit actor, the sender columns and (through the
+    sender type) the queue."""
 
     type: str  # Message.SenderType
     actor: Actor
     user: AbstractBaseUser | None = None
     credential: ApiCredential | None = None
     campaign_id: int | None = None
-
-    @property
-    def queue(self) -> str:
-        bulk = self.type in (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
-        return CeleryQueue.BULK if bulk else CeleryQueue.AGENT_REPLIES
 
     @classmethod
     def staff(cls, user: AbstractBaseUser, actor: Actor) -> Sender:
@@ -162,7 +157,7 @@ def _check_and_queue(
                 "template": decision.template.name if decision.template else None,
             },
         )
-    transaction.on_commit(lambda: delivery.enqueue_delivery(row, queue=sender.queue))
+    transaction.on_commit(lambda: delivery.enqueue_delivery(row))
     return row
 
 
