@@ -32,6 +32,16 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
     },
+    "messaging.sweep_webhook_events": {
+        "task": "messaging.sweep_webhook_events",
+        "schedule": 15.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    "messaging.apply_parked_statuses": {
+        "task": "messaging.apply_parked_statuses",
+        "schedule": 60.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
     "records.verify_audit_chains": {
         "task": "records.verify_audit_chains",
         "schedule": 3600.0,

@@ -158,6 +158,24 @@ class Message(AgencyOwnedModel):
         related_name="messages",
     )
     reply_to_wamid = models.CharField(max_length=200, blank=True)
+    # Inbound: Meta's `context` (quoted message, forwarded flags, referred product) and
+    # `referral` (click-to-WhatsApp ad), as received.
+    context = models.JSONField(default=dict, blank=True)
+    referral = models.JSONField(default=dict, blank=True)
+    media = models.ForeignKey(
+        "messaging.MediaObject",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    # A citizen edited or deleted (revoked) their message: the record keeps every version.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    content_history = models.JSONField(default=list, blank=True)
+    # Status webhooks: Meta's pricing and conversation objects, kept as received.
+    pricing = models.JSONField(default=dict, blank=True)
+    meta_conversation = models.JSONField(default=dict, blank=True)
     wamid = models.CharField(max_length=200, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices)
     business_initiated = models.BooleanField(default=False)  # a template outside the window
@@ -215,3 +233,107 @@ class Message(AgencyOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.type} {self.status}"
+
+
+class MediaObject(AgencyOwnedModel):
+    """A media file received from a citizen: downloaded from Meta by a task, checked against
+    the type's size and MIME limits, stored (local disk or S3) with its SHA-256."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for download"
+        STORED = "stored", "Stored"
+        REJECTED = "rejected", "Rejected (size or type)"
+        FAILED = "failed", "Download failed"
+
+    phone_number = models.ForeignKey(
+        "tenants.PhoneNumber", on_delete=models.PROTECT, related_name="+"
+    )
+    meta_media_id = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16)  # image, video, audio, document, sticker
+    mime_type = models.CharField(max_length=128, blank=True)
+    meta_sha256 = models.CharField(max_length=128, blank=True)  # as Meta announced it
+    filename = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    storage_key = models.CharField(max_length=512, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)  # hex digest of what we stored
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "meta_media_id"], name="media_unique_meta_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.meta_media_id} ({self.status})"
+
+
+class ParkedStatus(AgencyOwnedModel):
+    """A status webhook for a wamid we have not recorded yet (it can beat our own send task's
+    write): kept here and applied when the wamid appears."""
+
+    phone_number = models.ForeignKey(
+        "tenants.PhoneNumber", on_delete=models.CASCADE, related_name="+"
+    )
+    wamid = models.CharField(max_length=200)
+    status = models.CharField(max_length=16)
+    payload = models.JSONField()
+    webhook_event = models.ForeignKey(
+        "messaging.WebhookEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    parked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "wamid", "status"], name="parked_status_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"parked {self.status} for {self.wamid}"
+
+
+class WebhookEvent(models.Model):
+    """One POST from Meta, stored verbatim before it is acknowledged (platform-wide: a POST
+    can carry changes for several agencies; processing routes each change to its agency).
+
+    Only platform operators see this table; agencies see the messages it produced."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received, waiting for processing"
+        PROCESSED = "processed", "Processed"
+        QUARANTINED = "quarantined", "Quarantined (a change could not be routed)"
+        RETRYING = "retrying", "Failed, will be retried"
+        FAILED = "failed", "Failed, needs an operator"
+
+    received_at = models.DateTimeField()
+    body = models.BinaryField()  # the exact bytes Meta signed
+    signature = models.CharField(max_length=100, blank=True)
+    verified_with = models.CharField(max_length=80)  # "platform" or "waba:<id>"
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    change_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True)  # unroutable changes, with reasons
+    processed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # when retrying
+
+    class Meta:
+        indexes = [
+            # The sweeper looks for events nobody processed.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status__in=["received", "retrying"]),
+                name="webhook_event_pending",
+            ),
+            models.Index(fields=["status", "-received_at"], name="webhook_event_by_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"webhook event {self.pk} ({self.status})"

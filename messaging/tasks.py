@@ -8,6 +8,7 @@ import random
 from celery import shared_task
 
 from messaging import delivery
+from messaging.webhooks import media, processing, statuses
 from tenants.scoping import agency_task, system_scope
 
 logger = logging.getLogger(__name__)
@@ -62,3 +63,56 @@ def requeue_stuck_messages() -> dict[str, int]:
     if any(counts.values()):
         logger.warning("stuck messages handled", extra=counts)
     return counts
+
+
+# --- Webhooks ---------------------------------------------------------------------------
+
+
+@shared_task(
+    name="messaging.process_webhook_event",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,
+)
+def process_webhook_event(self, *, event_id: int) -> None:
+    # The system scope only reads the event and routes; each change runs in its agency's.
+    with system_scope():
+        try:
+            status = processing.process_event(event_id)
+        except Exception as exc:  # the database or a bug: keep the error on the row
+            if processing.record_transient_failure(event_id, f"{type(exc).__name__}: {exc}"):
+                raise self.retry(countdown=backoff_seconds(self.request.retries, None)) from exc
+            raise
+    logger.info("process_webhook_event", extra={"event_id": event_id, "status": status})
+
+
+@shared_task(name="messaging.sweep_webhook_events", ignore_result=True)
+def sweep_webhook_events() -> int:
+    with system_scope():
+        enqueued = processing.sweep()
+    if enqueued:
+        logger.warning("webhook events enqueued by the sweeper", extra={"count": enqueued})
+    return enqueued
+
+
+@shared_task(name="messaging.apply_parked_statuses", ignore_result=True)
+def apply_parked_statuses() -> int:
+    with system_scope():
+        return statuses.apply_parked()
+
+
+@shared_task(
+    name="messaging.download_inbound_media",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=media.MAX_ATTEMPTS,
+)
+@agency_task
+def download_inbound_media(self, *, media_id: int, agency_id: int) -> None:
+    try:
+        outcome = media.download(media_id)
+    except media.RetryDownload as exc:
+        raise self.retry(countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+    logger.info("download_inbound_media", extra={"media_id": media_id, "outcome": outcome})

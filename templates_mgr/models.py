@@ -28,6 +28,11 @@ class MessageTemplate(AgencyOwnedModel):
         DISABLED = "DISABLED", "Disabled"
         IN_APPEAL = "IN_APPEAL", "In appeal"
         DELETED = "DELETED", "Deleted"
+        PENDING_DELETION = "PENDING_DELETION", "Pending deletion"
+        FLAGGED = "FLAGGED", "Flagged"
+        LIMIT_EXCEEDED = "LIMIT_EXCEEDED", "Limit exceeded"
+        ARCHIVED = "ARCHIVED", "Archived"
+        LOCKED = "LOCKED", "Locked"
 
     class ParameterFormat(models.TextChoices):
         POSITIONAL = "POSITIONAL", "Positional ({{1}})"
@@ -47,6 +52,8 @@ class MessageTemplate(AgencyOwnedModel):
     meta_template_id = models.CharField(max_length=64, blank=True)
     topic = models.CharField(max_length=64, blank=True)  # opt-in topic; "" = any opt-in
     rejected_reason = models.CharField(max_length=200, blank=True)
+    rejection_info = models.JSONField(default=dict, blank=True)  # Meta's reason + advice
+    quality_score = models.CharField(max_length=16, blank=True)  # GREEN / YELLOW / RED / UNKNOWN
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

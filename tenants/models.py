@@ -34,6 +34,10 @@ class Agency(models.Model):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
     address = models.TextField(blank=True)
+    # Keywords, besides the standard ones (STOP, BAJA…), that opt a citizen out; and whether
+    # START/UNSTOP (and equivalents) may opt them back in.
+    extra_opt_out_keywords = models.JSONField(default=list, blank=True)
+    keyword_opt_in_allowed = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -131,6 +135,9 @@ class WhatsAppBusinessAccount(AgencyOwnedModel):
     name = models.CharField(max_length=200)
     access_token = EncryptedTextField(blank=True)
     app_secret = EncryptedTextField(blank=True)  # only when the agency brings its own Meta app
+    # From `account_update` webhooks: Meta's restrictions and bans, as last reported.
+    restrictions = models.JSONField(default=list, blank=True)  # [{restriction_type, expiration}]
+    ban_state = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

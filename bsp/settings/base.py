@@ -254,6 +254,10 @@ WHATSAPP_APP_SECRET = env_secret("WHATSAPP_APP_SECRET", default="")
 WHATSAPP_VERIFY_TOKEN = env_secret("WHATSAPP_VERIFY_TOKEN", default="")
 GRAPH_API_BASE_URL = env.str("GRAPH_API_BASE_URL", default="https://graph.facebook.com")
 GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v23.0")
+# Meta's payloads reach about 3 MB; anything far above is not Meta.
+WHATSAPP_WEBHOOK_MAX_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BYTES", default=8 * 1024 * 1024)
+# A stored webhook event not processed after this long is enqueued again by the sweeper.
+WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=30)
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,0 +1,94 @@
+"""Real-shaped Meta webhook payloads (cloud-api.md §5) for tests, and signing."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+from messaging.webhooks.signature import signature_for
+
+APP_SECRET = "test-app-secret"  # settings.test.WHATSAPP_APP_SECRET
+_ids = itertools.count(1)
+
+
+def wamid(prefix: str = "in") -> str:
+    return f"wamid.HBgL{prefix}{next(_ids):012d}"
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    """As Meta serialises: ASCII-escaped, `/` escaped as `\\/`."""
+    return json.dumps(payload, ensure_ascii=True).replace("/", "\\/").encode()
+
+
+def signed_headers(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
+    return {"HTTP_X_HUB_SIGNATURE_256": signature_for(body, secret)}
+
+
+def envelope(*changes: dict[str, Any], waba_id: str = "1000000") -> dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": waba_id, "changes": list(changes)}],
+    }
+
+
+def messages_change(
+    phone_number_id: str,
+    *,
+    messages: list[dict[str, Any]] | None = None,
+    statuses: list[dict[str, Any]] | None = None,
+    contacts: list[dict[str, Any]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    display_phone_number: str = "15550100001",
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": display_phone_number,
+            "phone_number_id": phone_number_id,
+        },
+    }
+    for key, items in (
+        ("contacts", contacts),
+        ("messages", messages),
+        ("statuses", statuses),
+        ("errors", errors),
+    ):
+        if items is not None:
+            value[key] = items
+    return {"field": "messages", "value": value}
+
+
+def inbound_text(
+    wa_id: str, body: str, *, timestamp: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "from": wa_id,
+        "id": extra.pop("id", None) or wamid(),
+        "timestamp": str(timestamp or int(time.time())),
+        "type": "text",
+        "text": {"body": body},
+        **extra,
+    }
+
+
+def contact(wa_id: str, name: str = "Sheena Nelson") -> dict[str, Any]:
+    return {"profile": {"name": name}, "wa_id": wa_id}
+
+
+def status(
+    message_wamid: str,
+    state: str,
+    recipient: str,
+    *,
+    timestamp: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": message_wamid,
+        "status": state,
+        "timestamp": str(timestamp or int(time.time())),
+        "recipient_id": recipient,
+        **extra,
+    }
