@@ -129,3 +129,15 @@ def s3_settings(s3_server, settings):
 
 
 pytest_plugins = ["tests.simulator_fixture"]
+
+
+@pytest.fixture
+def operator(db):
+    """A platform operator (superuser) who has set up MFA."""
+    from allauth.mfa.models import Authenticator
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(is_staff=True, is_superuser=True)
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user

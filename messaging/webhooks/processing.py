@@ -300,3 +300,12 @@ def sweep(*, now: datetime | None = None) -> int:
     for event_id in event_ids:
         enqueue(event_id)
     return len(event_ids)
+
+
+def reprocess(event_id: int) -> str:
+    """An operator's retry (after registering a number, or fixing a bug): handlers are
+    idempotent, so whatever was applied already stays as it is."""
+    WebhookEvent.objects.filter(pk=event_id).exclude(status=WebhookEvent.Status.RECEIVED).update(
+        status=WebhookEvent.Status.RECEIVED, attempts=0, next_attempt_at=None
+    )
+    return process_event(event_id)

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from allauth.mfa.models import Authenticator
-
 from records.models import AuditEvent
 from tenants.models import Agency, WhatsAppBusinessAccount
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
 from tests.factories import MembershipFactory, UserFactory, WabaFactory
-
-
-@pytest.fixture
-def operator(db):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
 
 
 def test_an_operator_without_mfa_is_sent_to_enrollment(client, db):
