@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -202,8 +202,9 @@ def _process_entry(event_id: int, entry_index: int, entry: Any, outcome: Outcome
         try:
             with agency_scope(route.agency_id), transaction.atomic():
                 handler(change)
-        except (InvalidChange, KeyError, TypeError, ValueError, AttributeError) as exc:
-            # The shape is wrong, not the world: retrying would fail the same way.
+        except (InvalidChange, DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # The shape is wrong (or a value does not fit a column), not the world:
+            # retrying would fail the same way.
             logger.warning("webhook change rejected", extra={"event_id": event_id}, exc_info=True)
             outcome.problems.append(_problem("invalid", *where, field_name, _describe(exc)))
 
