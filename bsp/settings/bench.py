@@ -7,3 +7,4 @@ from .test import *
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = "WARNING"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+ROOT_URLCONF = "bsp.bench_urls"
