@@ -102,12 +102,15 @@ def apply_parked_statuses() -> int:
         return statuses.apply_parked()
 
 
+# max_retries=None: the media row counts attempts (media.MAX_ATTEMPTS) and download() marks
+# it failed on the last one; a retry because another worker holds the download lease does not
+# count, so Celery's own counter must not give up first and leave the row pending.
 @shared_task(
     name="messaging.download_inbound_media",
     bind=True,
     acks_late=True,
     ignore_result=True,
-    max_retries=media.MAX_ATTEMPTS,
+    max_retries=None,
 )
 @agency_task
 def download_inbound_media(self, *, media_id: int, agency_id: int) -> None:
