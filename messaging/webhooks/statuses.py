@@ -3,22 +3,463 @@
 Contract: ``handle_statuses(change)`` (agency scope, in a transaction, idempotent);
 ``apply_parked_for(phone_number_pk, wamids)`` applies statuses that arrived before the
 wamid was recorded (called when a send records wamids); ``apply_parked()`` is the periodic
-safety net (system scope) and returns how many it applied."""
+safety net (system scope) and returns how many it applied.
+
+Meta delivers statuses at least once and in any order (cloud-api.md §5.6, §5.8), and
+several workers may process statuses of the same message at once. So every write is a
+single SQL statement that merges the event into the row as it is *in the database*: the
+status only moves up the ranks below, each transition's time keeps the earliest value seen
+(``LEAST``), Meta's pricing and conversation objects are merged into what is stored. No
+read-modify-write in Python: the outcome is the same whatever the arrival order, and a
+duplicate changes nothing.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from messaging.webhooks.processing import Change
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from messaging.models import Contact, Conversation, Message, ParkedStatus
+from messaging.webhooks.processing import Change, InvalidChange
+from messaging.whatsapp.errors import (
+    AuthError,
+    CloudAPIError,
+    RecipientUndeliverableError,
+    RetryableError,
+    WindowClosedError,
+    error_from_payload,
+)
+from tenants.context import agency_scope, system_scope
+from tenants.models import PhoneNumber
+
+logger = logging.getLogger(__name__)
+
+# Meta gives up redelivering a webhook after 7 days; a status still parked by then belongs
+# to a message we will never record.
+PARKED_FOR = timedelta(days=7)
+APPLY_PARKED_LIMIT = 5000
+
+S = Message.Status
+# A stored status only moves up. `failed` sits below delivered/read: a recipient with
+# several devices can receive a message that failed on one of them (cloud-api.md §5.6).
+RANKS: dict[str, int] = {
+    S.QUEUED: 0,
+    S.SENDING: 1,
+    S.ACCEPTED: 2,
+    S.SENT: 3,
+    S.FAILED: 4,
+    S.DELIVERED: 5,
+    S.READ: 6,
+}
+# Meta's word → the status we store, and the transitions it proves (read implies delivered
+# implies sent: `read` may come without `delivered` when both happen at once).
+_MEANS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sent": (S.SENT, ("sent_at",)),
+    "delivered": (S.DELIVERED, ("sent_at", "delivered_at")),
+    "read": (S.READ, ("sent_at", "delivered_at", "read_at")),
+    "played": (S.READ, ("sent_at", "delivered_at", "read_at")),  # voice messages
+    "failed": (S.FAILED, ("failed_at",)),
+}
+# Our sends carry `biz_opaque_callback_data = "civic-relay:<message pk>"` (delivery.py).
+_OPAQUE = re.compile(r"civic-relay:([0-9]{1,18})")
+_INT32 = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class _Event:
+    """One usable ``statuses[]`` item."""
+
+    wamid: str
+    status: str  # Meta's word (`played` is kept as such on a parked row)
+    at: datetime
+    item: dict[str, Any]  # as received
+    message_pk: int | None  # from our opaque callback data
+
+
+@dataclass(frozen=True)
+class _Failure:
+    at: datetime
+    error: CloudAPIError | None
+    code: int | None
+    reason: str
+    details: dict[str, Any]
+
+
+@dataclass
+class _Update:
+    """Every event of one wamid in a batch, combined (the combination is order-free too)."""
+
+    wamid: str
+    rank: int = -1
+    status: str = ""
+    times: dict[str, datetime] = field(default_factory=dict)
+    failure: _Failure | None = None
+    pricing: dict[str, Any] = field(default_factory=dict)
+    conversation: dict[str, Any] = field(default_factory=dict)
+    message_pk: int | None = None
+
+    def add(self, event: _Event) -> None:
+        status, columns = _MEANS[event.status]
+        if RANKS[status] > self.rank:
+            self.rank, self.status = RANKS[status], status
+        for column in columns:
+            self.times[column] = min(self.times.get(column, event.at), event.at)
+        if event.status == "failed" and (self.failure is None or event.at < self.failure.at):
+            self.failure = _failure(event)
+        # Only the status that opened Meta's conversation has `expiration_timestamp`:
+        # merging keeps it whichever status comes first.
+        for key, merged in (("pricing", self.pricing), ("conversation", self.conversation)):
+            if isinstance(event.item.get(key), dict):
+                merged.update(event.item[key])
+        if self.message_pk is None:
+            self.message_pk = event.message_pk
+
+
+# --- the webhook ----------------------------------------------------------------------------
 
 
 def handle_statuses(change: Change) -> None:
-    raise NotImplementedError  # being written (issue 5)
+    """Apply ``value.statuses[]`` to this number's outbound messages, by wamid. A wamid we
+    do not know is reconciled through our opaque callback data, else parked."""
+    number_pk, agency_id = change.route.phone_number_pk, change.route.agency_id
+    if number_pk is None:
+        raise InvalidChange("statuses without metadata.phone_number_id")
+    items = change.value.get("statuses")
+    if not isinstance(items, list):
+        raise InvalidChange("`statuses` is not a list")
+    events = _parse_all(items, event_id=change.event_id)
+    updates = _combine(events)
+    found = _apply(agency_id, number_pk, updates.values())
+    missing = [update for wamid, update in updates.items() if wamid not in found]
+    if not missing:
+        return
+    reconciled = _reconcile(agency_id, number_pk, missing)
+    if reconciled:
+        found |= _apply(agency_id, number_pk, [u for u in missing if u.wamid in reconciled])
+    _park(agency_id, number_pk, change.event_id, [e for e in events if e.wamid not in found])
+
+
+def _parse_all(items: list[Any], *, event_id: int) -> list[_Event]:
+    events = []
+    for index, item in enumerate(items):
+        event = _parse(item)
+        if event is None:
+            # One odd item must not cost the others their update.
+            logger.warning(
+                "status webhook item ignored", extra={"event_id": event_id, "index": index}
+            )
+            continue
+        events.append(event)
+    return events
+
+
+def _parse(item: Any) -> _Event | None:
+    if not isinstance(item, dict):
+        return None
+    wamid, status = item.get("id"), item.get("status")
+    if not isinstance(wamid, str) or not 0 < len(wamid) <= 200:
+        return None
+    if not isinstance(status, str) or status not in _MEANS:
+        return None
+    if "\\u0000" in json.dumps(item):
+        return None  # PostgreSQL stores no NUL character, in text or in jsonb
+    return _Event(wamid, status, _unix_time(item.get("timestamp")), item, _our_pk(item))
+
+
+def _unix_time(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return timezone.now()
+
+
+def _our_pk(item: dict[str, Any]) -> int | None:
+    opaque = item.get("biz_opaque_callback_data")
+    match = _OPAQUE.fullmatch(opaque) if isinstance(opaque, str) else None
+    return int(match.group(1)) if match else None
+
+
+def _failure(event: _Event) -> _Failure:
+    errors = event.item.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if not isinstance(first, dict):
+        reason = "WhatsApp reported that the message could not be delivered."
+        return _Failure(event.at, None, None, reason, {})
+    error = error_from_payload(first)
+    code = error.code if error.code is not None and abs(error.code) <= _INT32 else None
+    if isinstance(error, RetryableError):
+        # Its reason says "retrying", true of a send; an asynchronous failure is final.
+        reason = f"WhatsApp could not deliver the message: {error.message}"
+    else:
+        reason = error.reason or str(error)
+    details = {
+        "type": error.error_type,
+        "subcode": error.subcode,
+        "details": error.details,
+        "fbtrace_id": error.fbtrace_id,
+        "title": error.message,
+    }
+    return _Failure(event.at, error, code, reason[:300], details)
+
+
+def _combine(events: Iterable[_Event]) -> dict[str, _Update]:
+    updates: dict[str, _Update] = {}
+    for event in events:
+        updates.setdefault(event.wamid, _Update(event.wamid)).add(event)
+    return updates
+
+
+# --- SQL ----------------------------------------------------------------------------------
+
+# The CTE locks the target rows in id order first: two workers applying overlapping batches
+# then queue behind each other instead of deadlocking. Under READ COMMITTED the UPDATE sees
+# the latest committed version of each locked row, so the merge is never based on a stale
+# read.
+_APPLY_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(
+        %s::text[], %s::text[], %s::int[], %s::timestamptz[], %s::timestamptz[],
+        %s::timestamptz[], %s::jsonb[], %s::jsonb[]
+    ) AS v(wamid, status, rank, sent_at, delivered_at, read_at, pricing, conversation)
+), target AS MATERIALIZED (
+    SELECT m.id, v.* FROM messaging_message m JOIN v ON v.wamid = m.wamid
+    WHERE m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
+    ORDER BY m.id
+    FOR UPDATE OF m
+)
+UPDATE messaging_message AS m SET
+    status = CASE WHEN t.rank > (
+        CASE m.status  -- RANKS
+            WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2
+            WHEN 'sent' THEN 3 WHEN 'failed' THEN 4 WHEN 'delivered' THEN 5 WHEN 'read' THEN 6
+            ELSE -1
+        END
+    ) THEN t.status ELSE m.status END,
+    sent_at = LEAST(m.sent_at, t.sent_at),
+    delivered_at = LEAST(m.delivered_at, t.delivered_at),
+    read_at = LEAST(m.read_at, t.read_at),
+    pricing = m.pricing || t.pricing,
+    meta_conversation = m.meta_conversation || t.conversation
+FROM target t
+WHERE m.id = t.id
+RETURNING m.wamid
+"""
+
+# The earliest failure keeps its reason. The rows are already locked by _APPLY_SQL; the
+# rows returned are those whose failure is new, the only ones whose side effects still
+# have to happen (a redelivered 131047 must not close a window the citizen reopened since).
+_FAIL_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::int[], %s::text[], %s::jsonb[])
+        AS v(wamid, failed_at, code, reason, details)
+)
+UPDATE messaging_message AS m SET
+    failed_at = v.failed_at,
+    error_code = v.code,
+    error_reason = v.reason,
+    error_details = v.details
+FROM v
+WHERE m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
+    AND m.wamid = v.wamid AND (m.failed_at IS NULL OR v.failed_at < m.failed_at)
+RETURNING m.wamid, m.conversation_id, m.contact_id
+"""
+
+# A status proves that the message was sent. If our worker died after the HTTP call (row
+# left in `sending`, or already failed by the reconciler as "outcome unknown", which has no
+# Meta error code), record the wamid so the status can apply. Queued rows are not claimed.
+_RECONCILE_SQL = """
+WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::text[]) AS v(id, wamid)),
+target AS MATERIALIZED (
+    SELECT m.id, v.wamid FROM messaging_message m JOIN v ON v.id = m.id
+    WHERE m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
+        AND m.wamid IS NULL AND m.status <> 'queued'
+    ORDER BY m.id
+    FOR UPDATE OF m
+)
+UPDATE messaging_message AS m SET  -- every expression reads the row before this update
+    wamid = t.wamid,
+    status = CASE WHEN m.status = 'failed' AND m.error_code IS NULL
+        THEN 'accepted' ELSE m.status END,
+    failed_at = CASE WHEN m.status = 'failed' AND m.error_code IS NULL
+        THEN NULL ELSE m.failed_at END,
+    error_reason = CASE WHEN m.status = 'failed' AND m.error_code IS NULL
+        THEN '' ELSE m.error_reason END,
+    error_details = CASE WHEN m.status = 'failed' AND m.error_code IS NULL
+        THEN '{}'::jsonb ELSE m.error_details END
+FROM target t
+WHERE m.id = t.id
+RETURNING m.wamid
+"""
+
+
+def _apply(agency_id: int, number_pk: int, updates: Iterable[_Update]) -> set[str]:
+    """Merge the updates into this number's outbound messages; the wamids found."""
+    updates = sorted(updates, key=lambda u: u.wamid)
+    if not updates:
+        return set()
+    params = [
+        [u.wamid for u in updates],
+        [u.status for u in updates],
+        [u.rank for u in updates],
+        [u.times.get("sent_at") for u in updates],
+        [u.times.get("delivered_at") for u in updates],
+        [u.times.get("read_at") for u in updates],
+        [json.dumps(u.pricing) for u in updates],
+        [json.dumps(u.conversation) for u in updates],
+        agency_id,
+        number_pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPLY_SQL, params)
+        found = {row[0] for row in cursor.fetchall()}
+    failures = [u for u in updates if u.failure is not None and u.wamid in found]
+    if failures:
+        _record_failures(agency_id, number_pk, failures)
+    return found
+
+
+def _record_failures(agency_id: int, number_pk: int, updates: list[_Update]) -> None:
+    failures = {u.wamid: u.failure for u in updates if u.failure is not None}
+    params = [
+        list(failures),
+        [f.at for f in failures.values()],
+        [f.code for f in failures.values()],
+        [f.reason for f in failures.values()],
+        [json.dumps(f.details) for f in failures.values()],
+        agency_id,
+        number_pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_FAIL_SQL, params)
+        newly_failed = cursor.fetchall()
+    for wamid, conversation_pk, contact_pk in newly_failed:
+        _act_on_failure(number_pk, conversation_pk, contact_pk, failures[wamid])
+
+
+def _act_on_failure(
+    number_pk: int, conversation_pk: int, contact_pk: int, failure: _Failure
+) -> None:
+    """What the error says about the world, as ``delivery.apply_send_error`` acts on a
+    synchronous error (that function also fails the row, which must not happen here: a
+    failure may arrive after `delivered`)."""
+    error, now = failure.error, timezone.now()
+    if isinstance(error, WindowClosedError):
+        # Meta knows better than our record, unless the citizen wrote after the failure.
+        Conversation.objects.filter(pk=conversation_pk, window_expires_at__gt=now).filter(
+            Q(last_inbound_at=None) | Q(last_inbound_at__lt=failure.at)
+        ).update(window_expires_at=now)
+    elif isinstance(error, RecipientUndeliverableError):
+        Contact.objects.filter(pk=contact_pk, unreachable_at=None).update(unreachable_at=now)
+    elif isinstance(error, AuthError):
+        from messaging.delivery import disconnect_number  # delivery will call this module
+
+        number = PhoneNumber.objects.get(pk=number_pk)
+        disconnect_number(number, reason=error.reason or str(error))
+
+
+def _reconcile(agency_id: int, number_pk: int, updates: list[_Update]) -> set[str]:
+    """Record the wamid on our messages named by the opaque data; the wamids recorded."""
+    by_pk: dict[int, str] = {}
+    for update in sorted(updates, key=lambda u: u.wamid):
+        if update.message_pk is not None:
+            by_pk.setdefault(update.message_pk, update.wamid)
+    if not by_pk:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(_RECONCILE_SQL, [list(by_pk), list(by_pk.values()), agency_id, number_pk])
+        reconciled = {row[0] for row in cursor.fetchall()}
+    if reconciled:
+        logger.info(
+            "sends proven by a status webhook",
+            extra={"count": len(reconciled), "number": number_pk},
+        )
+    return reconciled
+
+
+def _park(agency_id: int, number_pk: int, event_id: int | None, events: list[_Event]) -> None:
+    """Keep statuses of unknown wamids (once per wamid and status) until the wamid appears."""
+    unique = {(e.wamid, e.status): e for e in reversed(events)}  # the first of each wins
+    rows = [
+        ParkedStatus(
+            agency_id=agency_id,
+            phone_number_id=number_pk,
+            wamid=wamid,
+            status=status,
+            payload=unique[wamid, status].item,
+            webhook_event_id=event_id,
+        )
+        for wamid, status in sorted(unique)  # a fixed order: concurrent inserts cannot deadlock
+    ]
+    if rows:
+        ParkedStatus.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# --- parked statuses ------------------------------------------------------------------------
 
 
 def apply_parked_for(phone_number_pk: int, wamids: Iterable[str]) -> int:
-    raise NotImplementedError  # being written (issue 5)
+    """Apply and delete the statuses parked for these just-recorded wamids; how many.
+
+    One indexed query when nothing is parked (the unique constraint's index leads with
+    phone number and wamid). Runs in the caller's scope."""
+    wanted = sorted({wamid for wamid in wamids if wamid})
+    if not wanted:
+        return 0
+    parked = list(
+        ParkedStatus.objects.filter(phone_number_id=phone_number_pk, wamid__in=wanted)
+        .order_by("pk")
+        .values_list("pk", "agency_id", "payload")
+    )
+    if not parked:
+        return 0
+    agency_id = parked[0][1]
+    events = {pk: event for pk, _, payload in parked if (event := _parse(payload)) is not None}
+    with transaction.atomic():
+        found = _apply(agency_id, phone_number_pk, _combine(events.values()).values())
+        done = [pk for pk, event in events.items() if event.wamid in found]
+        ParkedStatus.objects.filter(pk__in=done).delete()
+    return len(done)
 
 
-def apply_parked() -> int:
-    raise NotImplementedError  # being written (issue 5)
+def apply_parked(*, now: datetime | None = None) -> int:
+    """Periodic (system scope): apply every parked status whose wamid now exists, in its
+    agency's scope; drop those parked for longer than Meta retries. Returns how many applied."""
+    now = now or timezone.now()
+    with system_scope():
+        outbound = Message.objects.filter(
+            phone_number_id=OuterRef("phone_number_id"),
+            wamid=OuterRef("wamid"),
+            direction=Message.Direction.OUTBOUND,
+        )
+        ready = (
+            ParkedStatus.objects.filter(Exists(outbound))
+            .order_by()
+            .values_list("agency_id", "phone_number_id", "wamid")
+            .distinct()[:APPLY_PARKED_LIMIT]
+        )
+        groups: dict[tuple[int, int], set[str]] = defaultdict(set)
+        for agency_id, number_pk, wamid in ready:
+            groups[agency_id, number_pk].add(wamid)
+    applied = 0
+    for (agency_id, number_pk), wamids in sorted(groups.items()):
+        with agency_scope(agency_id):
+            applied += apply_parked_for(number_pk, wamids)
+    with system_scope():
+        dropped, _ = ParkedStatus.objects.filter(parked_at__lt=now - PARKED_FOR).delete()
+    if applied:
+        logger.info("parked statuses applied", extra={"count": applied})
+    if dropped:
+        logger.warning(
+            "parked statuses dropped, their wamid never appeared", extra={"count": dropped}
+        )
+    return applied

@@ -60,6 +60,7 @@ def test_a_reply_moves_to_read_from_the_simulators_status_webhooks(
     simulator.register_number(
         registered_number.phone_number_id, callback_url=f"{platform}/webhooks/whatsapp"
     )
+    simulator.open_window(registered_number.phone_number_id, CITIZEN)  # as in Meta's records
     actor = Actor("user", "7", "clerk@example.gov")
     sent = services.send_message(
         agency=agency_a,
