@@ -4,13 +4,17 @@
 customer-service window) or raises ``SendRefused`` naming the rule it broke, in words an
 agent understands. The rules (../shared/cloud-api.md §7):
 
-- sender_unavailable: the agency is suspended or the number is not connected;
+- sender_unavailable: the agency is suspended or the number is not connected; or Meta has
+  restricted the number's WABA from business-initiated messages or from replies
+  (``account_update`` ACCOUNT_RESTRICTION, until the restriction expires);
 - invalid_recipient: only individual WhatsApp users (no groups, no malformed numbers, not a
   contact known to be off WhatsApp);
 - window_closed: free-form messages only within 24 h of the contact's last message;
 - template_not_found / template_not_approved / template_params: templates must exist,
   be APPROVED in that language on the number's WABA, and be given exactly their variables;
-- no_opt_in / opted_out: business-initiated messages only to opted-in contacts;
+- no_opt_in / opted_out: business-initiated messages only to opted-in contacts; and no
+  marketing template to a citizen who turned marketing messages off in WhatsApp itself
+  (``check_marketing_preference``; Meta would fail it with 131050, window or not);
 - tier_limit: business-initiated messages reach at most the portfolio's messaging limit of
   unique contacts in a moving 24 h.
 """
@@ -20,9 +24,9 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 import phonenumbers
 from django.utils import timezone
@@ -30,9 +34,12 @@ from django.utils import timezone
 from messaging.models import Consent, Contact, Conversation, Message
 from messaging.whatsapp import builders
 from templates_mgr.models import MessageTemplate
-from tenants.models import Agency, BusinessPortfolio, PhoneNumber
+from tenants.models import Agency, BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
 
 WINDOW = timedelta(hours=24)
+# `user_preferences` webhooks (the citizen tapped "Stop promotions" / "Resume" inside
+# WhatsApp) are recorded as consent on this topic by messaging.webhooks.inbound.
+WHATSAPP_MARKETING_TOPIC = "whatsapp:marketing"
 TIER_LIMITS: dict[str, int | None] = {
     BusinessPortfolio.MessagingLimitTier.TIER_250: 250,
     BusinessPortfolio.MessagingLimitTier.TIER_2K: 2_000,
@@ -126,6 +133,83 @@ def check_recipient(contact: Contact) -> None:
         )
 
 
+# Meta's restriction types (cloud-api.md §5.7) that stop a kind of send, and how to say it.
+RESTRICTED_BUSINESS_INITIATED = "RESTRICTED_BIZ_INITIATED_MESSAGING"
+RESTRICTED_REPLIES = "RESTRICTED_CUSTOMER_INITIATED_MESSAGING"
+_RESTRICTED_SENDS = {
+    RESTRICTED_BUSINESS_INITIATED: "starting conversations (templates to people outside the "
+    "24-hour window)",
+    RESTRICTED_REPLIES: "replying to people who wrote in",
+}
+
+
+@dataclass(frozen=True)
+class Restriction:
+    type: str
+    expires_at: datetime | None  # None: Meta gave no end
+
+
+def _expiration(raw: Any) -> datetime | None:
+    """Meta sends unix seconds; tolerate a numeric string or an ISO date."""
+    if raw in (None, "", 0):
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        pass
+    try:
+        moment = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
+def restriction_in_force(
+    restrictions: Any, restriction_type: str, now: datetime
+) -> Restriction | None:
+    """The WABA's restriction of that type, if it has not expired (as last reported by
+    Meta's ``account_update``, kept in ``WhatsAppBusinessAccount.restrictions``)."""
+    for item in restrictions or []:
+        if not isinstance(item, dict) or item.get("restriction_type") != restriction_type:
+            continue
+        expires_at = _expiration(item.get("expiration"))
+        if expires_at is None or expires_at > now:
+            return Restriction(restriction_type, expires_at)
+    return None
+
+
+def _refuse_restricted(agency: Agency, restriction: Restriction) -> NoReturn:
+    until = (
+        f"until {_local(restriction.expires_at, agency)}"
+        if restriction.expires_at
+        else "until Meta lifts it"
+    )
+    raise SendRefused(
+        Rule.SENDER_UNAVAILABLE,
+        f"Meta has restricted this WhatsApp account from {_RESTRICTED_SENDS[restriction.type]} "
+        f"({restriction.type}), {until}.",
+        restriction=restriction.type,
+        expires_at=restriction.expires_at.isoformat() if restriction.expires_at else None,
+    )
+
+
+def _waba_restrictions(**number_filter: Any) -> Any:
+    """Read fresh: a restriction webhook may have landed since the number was loaded."""
+    return (
+        WhatsAppBusinessAccount.objects.filter(**number_filter)
+        .values_list("restrictions", flat=True)
+        .first()
+    )
+
+
+def check_restrictions(number: PhoneNumber, now: datetime, *, business_initiated: bool) -> None:
+    """Refuse a send Meta's restriction on the number's WABA forbids."""
+    kind = RESTRICTED_BUSINESS_INITIATED if business_initiated else RESTRICTED_REPLIES
+    restriction = restriction_in_force(_waba_restrictions(pk=number.waba_id), kind, now)
+    if restriction is not None:
+        _refuse_restricted(number.agency, restriction)
+
+
 def window_is_open(conversation: Conversation | None, now: datetime) -> bool:
     return bool(
         conversation and conversation.window_expires_at and conversation.window_expires_at > now
@@ -133,8 +217,13 @@ def window_is_open(conversation: Conversation | None, now: datetime) -> bool:
 
 
 def check_window(agency: Agency, conversation: Conversation | None, now: datetime) -> None:
-    """Free-form messages need the 24-hour customer-service window to be open."""
+    """Free-form messages need the 24-hour customer-service window to be open, and the
+    number's WABA must not be restricted from replying."""
     if window_is_open(conversation, now):
+        restrictions = _waba_restrictions(phone_numbers=conversation.phone_number_id)
+        restriction = restriction_in_force(restrictions, RESTRICTED_REPLIES, now)
+        if restriction is not None:
+            _refuse_restricted(agency, restriction)
         return
     expired = conversation.window_expires_at if conversation else None
     when = f" It closed on {_local(expired, agency)}." if expired else ""
@@ -229,9 +318,29 @@ def check_opt_in(contact: Contact, topic: str) -> None:
         )
 
 
+def check_marketing_preference(contact: Contact, template: MessageTemplate) -> None:
+    """Marketing templates only to citizens who have not turned marketing off in WhatsApp.
+    Utility and authentication templates are not affected (Meta delivers them)."""
+    if template.category != MessageTemplate.Category.MARKETING:
+        return
+    latest = latest_consent(contact, WHATSAPP_MARKETING_TOPIC)
+    if latest is not None and latest.status == Consent.Status.OPTED_OUT:
+        raise SendRefused(
+            Rule.OPTED_OUT,
+            "This person turned off marketing messages from the agency in WhatsApp, so "
+            f"the marketing template “{template.name}” cannot be sent to them (utility "
+            "templates still can).",
+            topic=WHATSAPP_MARKETING_TOPIC,
+            template=template.name,
+            opted_out_at=latest.recorded_at.isoformat(),
+        )
+
+
 def check_tier(number: PhoneNumber, contact: Contact, now: datetime) -> None:
     """Unique contacts reached by business-initiated messages in a moving 24 h, per
-    business portfolio (shared by all its numbers). Call under the portfolio's row lock."""
+    business portfolio (shared by all its numbers). Call under the portfolio's row lock.
+    Only business-initiated sends come here, so it first applies Meta's restriction on them."""
+    check_restrictions(number, now, business_initiated=True)
     portfolio = number.waba.portfolio
     limit = TIER_LIMITS.get(portfolio.messaging_limit_tier) if portfolio else 250
     if limit is None:

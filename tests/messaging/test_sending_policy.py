@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -9,12 +10,12 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import Consent, Message
-from messaging.policy import Rule, SendRefused
+from messaging.policy import WHATSAPP_MARKETING_TOPIC, Rule, SendRefused, check_marketing_preference
 from messaging.whatsapp import builders as b
 from records.audit import Actor
 from records.models import AuditEvent
 from templates_mgr.models import MessageTemplate
-from tenants.models import BusinessPortfolio, PhoneNumber
+from tenants.models import BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
 from tenants.scoping import agency_scope
 from tests.factories import ConsentFactory, ContactFactory, TemplateFactory
 from tests.messaging.conftest import CITIZEN
@@ -100,6 +101,55 @@ def test_a_template_inside_the_window_needs_no_opt_in(agency_a, number, open_con
     notice(number)
     message = send(agency_a, NOTICE)
     assert message.business_initiated is False
+
+
+# --- marketing turned off in WhatsApp itself (user_preferences webhook) -------------------
+
+
+def whatsapp_marketing(contact, status, **fields) -> Consent:
+    return ConsentFactory(
+        agency=contact.agency,
+        contact=contact,
+        topic=WHATSAPP_MARKETING_TOPIC,
+        status=status,
+        source=Consent.Source.WHATSAPP_PREFERENCES,
+        **fields,
+    )
+
+
+def test_a_marketing_template_is_refused_to_a_citizen_who_turned_marketing_off_in_whatsapp(
+    agency_a, number, citizen
+):
+    template = notice(number, category=MessageTemplate.Category.MARKETING)
+    whatsapp_marketing(citizen, Consent.Status.OPTED_OUT)
+    with agency_scope(agency_a), pytest.raises(SendRefused) as info:
+        check_marketing_preference(citizen, template)
+    assert info.value.rule == Rule.OPTED_OUT
+    assert info.value.message.startswith(
+        "This person turned off marketing messages from the agency in WhatsApp"
+    )
+    assert info.value.details["topic"] == "whatsapp:marketing"
+
+
+def test_a_utility_template_is_allowed_to_a_citizen_who_turned_marketing_off_in_whatsapp(
+    agency_a, number, citizen
+):
+    template = notice(number, category=MessageTemplate.Category.UTILITY)
+    whatsapp_marketing(citizen, Consent.Status.OPTED_OUT)
+    with agency_scope(agency_a):
+        assert check_marketing_preference(citizen, template) is None
+
+
+def test_a_marketing_template_is_allowed_again_once_the_citizen_resumed_marketing(
+    agency_a, number, citizen
+):
+    template = notice(number, category=MessageTemplate.Category.MARKETING)
+    whatsapp_marketing(
+        citizen, Consent.Status.OPTED_OUT, recorded_at=timezone.now() - timedelta(days=2)
+    )
+    whatsapp_marketing(citizen, Consent.Status.OPTED_IN)
+    with agency_scope(agency_a):
+        assert check_marketing_preference(citizen, template) is None
 
 
 # --- templates ----------------------------------------------------------------------------
@@ -204,6 +254,76 @@ def test_a_disconnected_number_cannot_send(agency_a, number, open_conversation):
     with agency_scope(agency_a):
         PhoneNumber.objects.filter(pk=number.pk).update(status="disconnected")
     assert refusal(agency_a, b.Text("hi")).rule == Rule.SENDER_UNAVAILABLE
+
+
+# --- Meta's restrictions on the WABA (account_update ACCOUNT_RESTRICTION) -------------------
+
+BUSINESS_INITIATED = "RESTRICTED_BIZ_INITIATED_MESSAGING"
+REPLIES = "RESTRICTED_CUSTOMER_INITIATED_MESSAGING"
+
+
+def restrict(number, restriction_type, expires_in: timedelta):
+    """As the account_update webhook leaves it: Meta's list, expiration in unix seconds."""
+    expires_at = timezone.now() + expires_in
+    restrictions = [
+        {"restriction_type": restriction_type, "expiration": int(expires_at.timestamp())}
+    ]
+    with agency_scope(number.agency_id):
+        WhatsAppBusinessAccount.objects.filter(pk=number.waba_id).update(restrictions=restrictions)
+    return expires_at
+
+
+def test_a_restriction_on_business_initiated_messages_refuses_templates_outside_the_window(
+    agency_a, number, citizen
+):
+    notice(number)
+    ConsentFactory(agency=agency_a, contact=citizen)
+    expires_at = restrict(number, BUSINESS_INITIATED, timedelta(days=2))
+    refused = refusal(agency_a, NOTICE)
+    assert refused.rule == Rule.SENDER_UNAVAILABLE
+    assert BUSINESS_INITIATED in refused.message
+    local = timezone.localtime(expires_at, zoneinfo.ZoneInfo(agency_a.timezone))
+    assert f"until {local:%b %-d, %Y %H:%M}" in refused.message
+    assert refused.details["restriction"] == BUSINESS_INITIATED
+
+
+def test_an_expired_restriction_on_business_initiated_messages_no_longer_refuses(
+    agency_a, number, citizen
+):
+    notice(number)
+    ConsentFactory(agency=agency_a, contact=citizen)
+    restrict(number, BUSINESS_INITIATED, timedelta(minutes=-1))
+    assert send(agency_a, NOTICE).business_initiated is True
+
+
+def test_a_restriction_on_business_initiated_messages_still_allows_replies(
+    agency_a, open_conversation
+):
+    restrict(open_conversation.phone_number, BUSINESS_INITIATED, timedelta(days=2))
+    assert send(agency_a, b.Text("We fixed the light.")).status == "queued"
+
+
+def test_a_restriction_on_replies_refuses_free_form_replies_inside_the_window(
+    agency_a, open_conversation
+):
+    restrict(open_conversation.phone_number, REPLIES, timedelta(hours=5))
+    refused = refusal(agency_a, b.Text("We fixed the light."))
+    assert refused.rule == Rule.SENDER_UNAVAILABLE
+    assert REPLIES in refused.message and "until " in refused.message
+
+
+def test_an_expired_restriction_on_replies_no_longer_refuses(agency_a, open_conversation):
+    restrict(open_conversation.phone_number, REPLIES, timedelta(seconds=-5))
+    assert send(agency_a, b.Text("We fixed the light.")).status == "queued"
+
+
+def test_a_restriction_on_replies_still_allows_business_initiated_templates(
+    agency_a, number, citizen
+):
+    notice(number)
+    ConsentFactory(agency=agency_a, contact=citizen)
+    restrict(number, REPLIES, timedelta(days=2))
+    assert send(agency_a, NOTICE).business_initiated is True
 
 
 # --- messaging-limit tier -------------------------------------------------------------------
