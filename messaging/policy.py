@@ -217,13 +217,8 @@ def window_is_open(conversation: Conversation | None, now: datetime) -> bool:
 
 
 def check_window(agency: Agency, conversation: Conversation | None, now: datetime) -> None:
-    """Free-form messages need the 24-hour customer-service window to be open, and the
-    number's WABA must not be restricted from replying."""
+    """Free-form messages need the 24-hour customer-service window to be open."""
     if window_is_open(conversation, now):
-        restrictions = _waba_restrictions(phone_numbers=conversation.phone_number_id)
-        restriction = restriction_in_force(restrictions, RESTRICTED_REPLIES, now)
-        if restriction is not None:
-            _refuse_restricted(agency, restriction)
         return
     expired = conversation.window_expires_at if conversation else None
     when = f" It closed on {_local(expired, agency)}." if expired else ""
@@ -338,9 +333,7 @@ def check_marketing_preference(contact: Contact, template: MessageTemplate) -> N
 
 def check_tier(number: PhoneNumber, contact: Contact, now: datetime) -> None:
     """Unique contacts reached by business-initiated messages in a moving 24 h, per
-    business portfolio (shared by all its numbers). Call under the portfolio's row lock.
-    Only business-initiated sends come here, so it first applies Meta's restriction on them."""
-    check_restrictions(number, now, business_initiated=True)
+    business portfolio (shared by all its numbers). Call under the portfolio's row lock."""
     portfolio = number.waba.portfolio
     limit = TIER_LIMITS.get(portfolio.messaging_limit_tier) if portfolio else 250
     if limit is None:

@@ -171,12 +171,17 @@ def _check_content(
 ) -> policy.SendDecision:
     if not isinstance(message, builders.Template):
         policy.check_window(agency, conversation, now)
+        policy.check_restrictions(number, now, business_initiated=False)
         return policy.SendDecision(business_initiated=False)
     template = policy.find_template(number, message)
     policy.check_template_parameters(template, message)
+    # Meta refuses marketing to a citizen who turned it off, window open or not (131050).
+    policy.check_marketing_preference(contact, template)
     if policy.window_is_open(conversation, now):
+        policy.check_restrictions(number, now, business_initiated=False)
         return policy.SendDecision(business_initiated=False, template=template)
     policy.check_opt_in(contact, template.topic)
+    policy.check_restrictions(number, now, business_initiated=True)
     if number.waba.portfolio_id:
         # Serializes business-initiated sends of one portfolio, so the reach count is exact.
         BusinessPortfolio.objects.select_for_update().get(pk=number.waba.portfolio_id)

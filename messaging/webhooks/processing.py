@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,9 +165,21 @@ def _record_failure(event: WebhookEvent, error: str) -> str:
     return status
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return number
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse(body: bytes) -> dict[str, Any]:
+    """Strict JSON: NaN/Infinity (and 1e999) would parse in Python but not fit PostgreSQL."""
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_float=_finite, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidChange(f"not JSON ({exc})") from exc
     if not isinstance(payload, dict):

@@ -152,6 +152,14 @@ def test_a_marketing_template_is_allowed_again_once_the_citizen_resumed_marketin
         assert check_marketing_preference(citizen, template) is None
 
 
+def test_sending_a_marketing_template_to_a_citizen_who_turned_marketing_off_is_refused(
+    agency_a, number, open_conversation
+):
+    notice(number, category=MessageTemplate.Category.MARKETING)
+    whatsapp_marketing(open_conversation.contact, Consent.Status.OPTED_OUT)
+    assert refusal(agency_a, NOTICE).rule == Rule.OPTED_OUT  # even inside the window
+
+
 # --- templates ----------------------------------------------------------------------------
 
 
@@ -310,6 +318,14 @@ def test_a_restriction_on_replies_refuses_free_form_replies_inside_the_window(
     refused = refusal(agency_a, b.Text("We fixed the light."))
     assert refused.rule == Rule.SENDER_UNAVAILABLE
     assert REPLIES in refused.message and "until " in refused.message
+
+
+def test_a_restriction_on_replies_refuses_templates_inside_the_window_too(
+    agency_a, number, open_conversation
+):
+    notice(number)
+    restrict(number, REPLIES, timedelta(hours=5))
+    assert refusal(agency_a, NOTICE).rule == Rule.SENDER_UNAVAILABLE
 
 
 def test_an_expired_restriction_on_replies_no_longer_refuses(agency_a, open_conversation):

@@ -141,6 +141,13 @@ def test_a_body_that_is_not_json_is_kept_with_its_error_and_retried_later(ingest
     assert event.next_attempt_at > timezone.now()
 
 
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"1e999"])
+def test_numbers_json_does_not_allow_are_unreadable(ingest, number):
+    event = ingest(b'{"object": "whatsapp_business_account", "entry": [], "x": ' + number + b"}")
+    assert event.status == WebhookEvent.Status.RETRYING
+    assert "not JSON" in event.error
+
+
 def test_an_unreadable_body_is_left_for_an_operator_after_bounded_attempts(ingest):
     event = ingest(b"[1, 2, 3]")
     with system_scope():
