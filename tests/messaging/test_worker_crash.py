@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from messaging import delivery, services
@@ -21,43 +17,14 @@ from messaging.models import Message
 from messaging.whatsapp import builders as b
 from tenants.scoping import agency_scope
 from tests.factories import ConversationFactory
+from tests.processes import django_env, start_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 BATCH = 150
 
 
 def _start_worker(simulator) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bsp.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "GRAPH_API_BASE_URL": simulator.base_url,
-        "GRAPH_API_VERSION": "v23.0",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bsp",
-            "worker",
-            "--queues=agent_replies",
-            "--concurrency=2",
-            "--pool=prefork",
-            "--loglevel=WARNING",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = django_env(GRAPH_API_BASE_URL=simulator.base_url, GRAPH_API_VERSION="v23.0")
+    return start_worker("agent_replies", env, concurrency=2)
 
 
 def _statuses(agency) -> Counter:

@@ -12,7 +12,9 @@ from messaging.webhooks import processing, signature
 from messaging.webhooks.receive import store_event
 from tenants.scoping import system_scope
 from tests.factories import PhoneNumberFactory
-from tests.messaging.webhooks.payloads import encode
+from tests.messaging.webhooks.payloads import contact, encode, envelope, messages_change
+
+CITIZEN = "14155550123"  # who writes in, in the inbound tests
 
 
 @pytest.fixture(autouse=True)
@@ -40,5 +42,24 @@ def ingest():
         with system_scope():
             processing.process_event(event_id)
             return WebhookEvent.objects.get(pk=event_id)
+
+    return run
+
+
+@pytest.fixture
+def deliver(ingest, wa_number):
+    """Meta posts the messages (from CITIZEN, named Sheena Nelson) to agency A's number;
+    the event must be processed cleanly."""
+
+    def run(*messages: dict, contacts: list | None = None, errors: list | None = None):
+        change = messages_change(
+            wa_number.phone_number_id,
+            messages=list(messages) if messages else None,
+            contacts=[contact(CITIZEN)] if contacts is None else contacts,
+            errors=errors,
+        )
+        event = ingest(envelope(change))
+        assert event.status == "processed", event.problems
+        return event
 
     return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from messaging.webhooks.signature import signature_for
@@ -92,3 +93,8 @@ def status(
         "recipient_id": recipient,
         **extra,
     }
+
+
+def at(unix: int) -> datetime:
+    """A webhook's unix timestamp as the aware datetime we store."""
+    return datetime.fromtimestamp(unix, UTC)

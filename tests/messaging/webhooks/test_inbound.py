@@ -11,9 +11,9 @@ import pytest
 
 from messaging.models import MediaObject, Message
 from messaging.webhooks import media as inbound_media
-from tests.messaging.webhooks.payloads import contact, envelope, messages_change, wamid
+from tests.messaging.webhooks.conftest import CITIZEN
+from tests.messaging.webhooks.payloads import envelope, messages_change, wamid
 
-CITIZEN = "14155550123"
 SENT_AT = int(time.time()) - 60
 
 
@@ -22,24 +22,6 @@ def inbound(kind: str, payload: Any = None, *, sender: str = CITIZEN, **extra: A
     if payload is not None:
         message[kind] = payload
     return message
-
-
-@pytest.fixture
-def deliver(ingest, wa_number):
-    """Meta posts the messages (from CITIZEN, named Sheena Nelson) to agency A's number."""
-
-    def run(*messages: dict, contacts: list | None = None, errors: list | None = None):
-        change = messages_change(
-            wa_number.phone_number_id,
-            messages=list(messages) if messages else None,
-            contacts=[contact(CITIZEN)] if contacts is None else contacts,
-            errors=errors,
-        )
-        event = ingest(envelope(change))
-        assert event.status == "processed", event.problems
-        return event
-
-    return run
 
 
 def stored(message: dict) -> Message:

@@ -4,43 +4,20 @@ identity, user id): applied to what we hold, once, whatever the arrival order.""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-
-import pytest
 
 from messaging.models import Contact, Conversation, Message
 from records.models import AuditEvent
 from tests.factories import ContactFactory
+from tests.messaging.webhooks.conftest import CITIZEN
 from tests.messaging.webhooks.payloads import (
+    at,
     contact,
-    envelope,
     inbound_text,
-    messages_change,
     wamid,
 )
 
-CITIZEN = "14155550123"
 NEW_NUMBER = "14155550199"
 T0 = int(time.time()) - 600
-
-
-def at(unix: int) -> datetime:
-    return datetime.fromtimestamp(unix, UTC)
-
-
-@pytest.fixture
-def deliver(ingest, wa_number):
-    def run(*messages: dict, contacts: list | None = None):
-        change = messages_change(
-            wa_number.phone_number_id,
-            messages=list(messages),
-            contacts=[contact(CITIZEN)] if contacts is None else contacts,
-        )
-        event = ingest(envelope(change))
-        assert event.status == "processed", event.problems
-        return event
-
-    return run
 
 
 def revoke(original_id: str, *, timestamp: int) -> dict:

@@ -4,42 +4,23 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message
 from tests.factories import ContactFactory, ConversationFactory
+from tests.messaging.webhooks.conftest import CITIZEN
 from tests.messaging.webhooks.payloads import (
+    at,
     contact,
     envelope,
     inbound_text,
     messages_change,
 )
 
-CITIZEN = "14155550123"
 NEIGHBOUR = "14155550124"
 HOUR = 3600
-
-
-def at(unix: int) -> datetime:
-    return datetime.fromtimestamp(unix, UTC)
-
-
-@pytest.fixture
-def deliver(ingest, wa_number):
-    def run(*messages: dict, contacts: list | None = None):
-        change = messages_change(
-            wa_number.phone_number_id,
-            messages=list(messages),
-            contacts=[contact(CITIZEN)] if contacts is None else contacts,
-        )
-        event = ingest(envelope(change))
-        assert event.status == "processed", event.problems
-        return event
-
-    return run
 
 
 # --- idempotency and batches -------------------------------------------------------------------
