@@ -41,7 +41,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from messaging import policy
@@ -218,8 +218,10 @@ def _touch_conversation(conversation: Conversation, row: Message) -> None:
 
 
 def _latest(column: str, value: datetime) -> Greatest:
-    # PostgreSQL's GREATEST ignores NULL: an empty column takes the value.
-    return Greatest(F(column), Value(value, output_field=DateTimeField()))
+    # An empty column takes the value. COALESCE because SQLite's GREATEST (MAX) is NULL
+    # when an argument is; PostgreSQL's ignores NULLs.
+    moment = Value(value, output_field=DateTimeField())
+    return Greatest(Coalesce(F(column), moment), moment)
 
 
 # --- content ----------------------------------------------------------------------------------

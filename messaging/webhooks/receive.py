@@ -78,7 +78,9 @@ def _receive(request: HttpRequest) -> HttpResponse:
 
 def store_event(body: bytes, header: str, verified_with: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [timezone.now(), body, header[:100], verified_with])
+        # Adapted as the ORM adapts it: SQLite (the demo) compares naive UTC text.
+        received_at = connection.ops.adapt_datetimefield_value(timezone.now())
+        cursor.execute(_INSERT, [received_at, body, header[:100], verified_with])
         return cursor.fetchone()[0]
 
 

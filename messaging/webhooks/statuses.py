@@ -11,7 +11,8 @@ single SQL statement that merges the event into the row as it is *in the databas
 status only moves up the ranks below, each transition's time keeps the earliest value seen
 (``LEAST``), Meta's pricing and conversation objects are merged into what is stored. No
 read-modify-write in Python: the outcome is the same whatever the arrival order, and a
-duplicate changes nothing.
+duplicate changes nothing. On another database (SQLite: ``make demo``) the same merges are
+ORM updates, one per message (the SQL below is PostgreSQL's).
 """
 
 from __future__ import annotations
@@ -26,7 +27,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message, ParkedStatus
@@ -307,6 +321,15 @@ def _apply(agency_id: int, number_pk: int, updates: Iterable[_Update]) -> set[st
     updates = sorted(updates, key=lambda u: u.wamid)
     if not updates:
         return set()
+    merge = _merge_sql if connection.vendor == "postgresql" else _merge_portably
+    found = merge(agency_id, number_pk, updates)
+    failures = [u for u in updates if u.failure is not None and u.wamid in found]
+    if failures:
+        _record_failures(agency_id, number_pk, failures)
+    return found
+
+
+def _merge_sql(agency_id: int, number_pk: int, updates: list[_Update]) -> set[str]:
     params = [
         [u.wamid for u in updates],
         [u.status for u in updates],
@@ -321,15 +344,20 @@ def _apply(agency_id: int, number_pk: int, updates: Iterable[_Update]) -> set[st
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_SQL, params)
-        found = {row[0] for row in cursor.fetchall()}
-    failures = [u for u in updates if u.failure is not None and u.wamid in found]
-    if failures:
-        _record_failures(agency_id, number_pk, failures)
-    return found
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _record_failures(agency_id: int, number_pk: int, updates: list[_Update]) -> None:
     failures = {u.wamid: u.failure for u in updates if u.failure is not None}
+    record = _fail_sql if connection.vendor == "postgresql" else _fail_portably
+    for wamid, conversation_pk, contact_pk in record(agency_id, number_pk, failures):
+        _act_on_failure(number_pk, conversation_pk, contact_pk, failures[wamid])
+
+
+def _fail_sql(
+    agency_id: int, number_pk: int, failures: dict[str, _Failure]
+) -> list[tuple[str, int, int]]:
+    """(wamid, conversation, contact) of the messages whose failure is new."""
     params = [
         list(failures),
         [f.at for f in failures.values()],
@@ -341,9 +369,7 @@ def _record_failures(agency_id: int, number_pk: int, updates: list[_Update]) -> 
     ]
     with connection.cursor() as cursor:
         cursor.execute(_FAIL_SQL, params)
-        newly_failed = cursor.fetchall()
-    for wamid, conversation_pk, contact_pk in newly_failed:
-        _act_on_failure(number_pk, conversation_pk, contact_pk, failures[wamid])
+        return cursor.fetchall()
 
 
 def _act_on_failure(
@@ -375,14 +401,109 @@ def _reconcile(agency_id: int, number_pk: int, updates: list[_Update]) -> set[st
             by_pk.setdefault(update.message_pk, update.wamid)
     if not by_pk:
         return set()
-    with connection.cursor() as cursor:
-        cursor.execute(_RECONCILE_SQL, [list(by_pk), list(by_pk.values()), agency_id, number_pk])
-        reconciled = {row[0] for row in cursor.fetchall()}
+    record = _reconcile_sql if connection.vendor == "postgresql" else _reconcile_portably
+    reconciled = record(agency_id, number_pk, by_pk)
     if reconciled:
         logger.info(
             "sends proven by a status webhook",
             extra={"count": len(reconciled), "number": number_pk},
         )
+    return reconciled
+
+
+def _reconcile_sql(agency_id: int, number_pk: int, by_pk: dict[int, str]) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(_RECONCILE_SQL, [list(by_pk), list(by_pk.values()), agency_id, number_pk])
+        return {row[0] for row in cursor.fetchall()}
+
+
+# --- the same, portably (SQLite: `make demo`) ----------------------------------------------
+# One ORM UPDATE per message rather than one statement per batch; each still merges into
+# the row as it is in the database, with the decisions of the SQL above.
+
+
+class _JSONMerge(Func):
+    """jsonb ``a || b`` (b's keys over a's) as SQLite's ``json_patch``. That one also merges
+    nested objects and drops keys set to null: the same result for Meta's pricing and
+    conversation objects, whose only nested object (``origin``) has a single key."""
+
+    function = "json_patch"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # jsonb's own operator: the portable path runs (and is tested) on PostgreSQL too.
+        return self.as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" || ", **extra
+        )
+
+
+def _ours(agency_id: int, number_pk: int) -> QuerySet[Message]:
+    return Message.objects.filter(
+        agency_id=agency_id, phone_number_id=number_pk, direction=Message.Direction.OUTBOUND
+    )
+
+
+def _earliest(column: str, at: datetime) -> Least:
+    """``LEAST(column, at)`` as PostgreSQL computes it: NULL is ignored, not the result."""
+    moment = Value(at, output_field=DateTimeField())
+    return Least(Coalesce(F(column), moment), moment)
+
+
+def _merge_portably(agency_id: int, number_pk: int, updates: list[_Update]) -> set[str]:
+    found = set()
+    for u in updates:
+        # The status moves up, unless the row is at this rank or above already.
+        as_high = [status for status, rank in RANKS.items() if rank >= u.rank]
+        fields: dict[str, Any] = {
+            "status": Case(When(~Q(status__in=as_high), then=Value(u.status)), default=F("status")),
+            **{
+                column: _earliest(column, u.times[column])
+                for column in ("sent_at", "delivered_at", "read_at")
+                if column in u.times
+            },
+        }
+        for column, merged in (("pricing", u.pricing), ("meta_conversation", u.conversation)):
+            if merged:
+                fields[column] = _JSONMerge(F(column), Value(merged, output_field=JSONField()))
+        if _ours(agency_id, number_pk).filter(wamid=u.wamid).update(**fields):
+            found.add(u.wamid)
+    return found
+
+
+def _fail_portably(
+    agency_id: int, number_pk: int, failures: dict[str, _Failure]
+) -> list[tuple[str, int, int]]:
+    newly_failed = []
+    for wamid, failure in failures.items():
+        message = _ours(agency_id, number_pk).filter(wamid=wamid)
+        later_or_none = message.filter(Q(failed_at=None) | Q(failed_at__gt=failure.at))
+        # The UPDATE's own condition decides whether the failure is new (side effects once).
+        if later_or_none.update(
+            failed_at=failure.at,
+            error_code=failure.code,
+            error_reason=failure.reason,
+            error_details=failure.details,
+        ):
+            rows = message.values_list("conversation_id", "contact_id")
+            newly_failed += [(wamid, *row) for row in rows]
+    return newly_failed
+
+
+def _reconcile_portably(agency_id: int, number_pk: int, by_pk: dict[int, str]) -> set[str]:
+    def if_outcome_unknown(column: str, then: Value) -> Case:
+        return Case(When(status=S.FAILED, error_code=None, then=then), default=F(column))
+
+    reconciled = set()
+    for pk, wamid in by_pk.items():
+        unproven = _ours(agency_id, number_pk).filter(pk=pk, wamid=None).exclude(status=S.QUEUED)
+        if unproven.update(  # every expression reads the row before this update
+            wamid=wamid,
+            status=if_outcome_unknown("status", Value(S.ACCEPTED)),
+            failed_at=if_outcome_unknown("failed_at", Value(None, output_field=DateTimeField())),
+            error_reason=if_outcome_unknown("error_reason", Value("")),
+            error_details=if_outcome_unknown("error_details", Value({}, output_field=JSONField())),
+        ):
+            reconciled.add(wamid)
     return reconciled
 
 
