@@ -16,7 +16,7 @@ Scenario files, see scenarios/default.yaml::
     phone_number_id: null        # null: the first number registered with the simulator
     time_scale: 1.0              # multiply every delay (0.01 in tests)
     citizens:
-      - wa_id: "15550001001"
+      - wa_id: "14155550101"
         name: Ana
         script:
           - send: {type: text, text: "Hello"}
