@@ -307,6 +307,7 @@ class WebhookEvent(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received, waiting for processing"
+        PROCESSING = "processing", "Being processed"
         PROCESSED = "processed", "Processed"
         QUARANTINED = "quarantined", "Quarantined (a change could not be routed)"
         RETRYING = "retrying", "Failed, will be retried"
@@ -322,7 +323,8 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     problems = models.JSONField(default=list, blank=True)  # unroutable changes, with reasons
     processed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # when retrying
+    # Retrying: when to try again. Processing: when the drainer's claim expires.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

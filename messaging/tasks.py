@@ -68,23 +68,12 @@ def requeue_stuck_messages() -> dict[str, int]:
 # --- Webhooks ---------------------------------------------------------------------------
 
 
-@shared_task(
-    name="messaging.process_webhook_event",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    max_retries=None,
-)
-def process_webhook_event(self, *, event_id: int) -> None:
-    # The system scope only reads the event and routes; each change runs in its agency's.
+@shared_task(name="messaging.drain_webhook_events", acks_late=True, ignore_result=True)
+def drain_webhook_events() -> None:
+    # The system scope only claims and routes; each change runs in its agency's scope.
     with system_scope():
-        try:
-            status = processing.process_event(event_id)
-        except Exception as exc:  # the database or a bug: keep the error on the row
-            if processing.record_transient_failure(event_id, f"{type(exc).__name__}: {exc}"):
-                raise self.retry(countdown=backoff_seconds(self.request.retries, None)) from exc
-            raise
-    logger.info("process_webhook_event", extra={"event_id": event_id, "status": status})
+        done = processing.drain()
+    logger.info("drain_webhook_events", extra={"events": done})
 
 
 @shared_task(name="messaging.sweep_webhook_events", ignore_result=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DataError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from bsp.celery import CeleryQueue
@@ -99,66 +99,258 @@ def _messages_change(change: Change) -> None:
 
 
 # --- entry points ---------------------------------------------------------------------------
+#
+# The table is the queue. A request that stored an event wakes a drainer (at most one
+# wake-up per DRAIN_WAKE_MS through a Redis key; without Redis, one task per event); a
+# drainer claims pending events in batches (FOR UPDATE SKIP LOCKED, so drainers share the
+# work), processes a batch together and records each event's outcome. A claim is a lease:
+# if the worker dies, the sweeper hands the events back after CLAIM_LEASE.
+
+DRAIN_KEY = "civic:webhooks:drain"
+DRAIN_WAKE_MS = 500
+DRAIN_BATCH = 50
+DRAIN_SECONDS = 20.0
+CLAIM_LEASE = timedelta(minutes=5)
+_INVALID = (InvalidChange, DataError, KeyError, TypeError, ValueError, AttributeError)
 
 
-def enqueue(event_id: int) -> None:
-    from messaging.tasks import process_webhook_event
+def wake_drainer(*, force: bool = False) -> None:
+    """Make sure a drainer will look at the table soon. Raises if the broker is down."""
+    from messaging.delivery import redis_client
+    from messaging.tasks import drain_webhook_events
 
-    process_webhook_event.apply_async(
-        kwargs={"event_id": event_id}, queue=CeleryQueue.WEBHOOKS, retry=False
-    )
+    client = redis_client()
+    if force or client is None or client.set(DRAIN_KEY, 1, nx=True, px=DRAIN_WAKE_MS):
+        drain_webhook_events.apply_async(queue=CeleryQueue.WEBHOOKS, retry=False)
+
+
+def drain(*, seconds: float = DRAIN_SECONDS) -> int:
+    """Process pending events batch after batch for up to ``seconds``; how many. Returns
+    early when none are left (after letting the next request's wake-up through)."""
+    from messaging.delivery import redis_client
+
+    done, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        batch = claim_batch(DRAIN_BATCH)
+        if not batch:
+            # Free the wake-up key *then* look once more: an event committed before the
+            # key was freed is seen now; one committed after it wakes a new drainer.
+            client = redis_client()
+            if client is not None:
+                client.delete(DRAIN_KEY)
+            batch = claim_batch(DRAIN_BATCH)
+            if not batch:
+                return done
+        process_batch(batch)
+        done += len(batch)
+    wake_drainer(force=True)  # more may be waiting: hand over instead of hogging a worker
+    return done
+
+
+def claim_batch(limit: int, *, event_ids: list[int] | None = None) -> list[WebhookEvent]:
+    """Pending events (or these ones): received → processing, attempts + 1, leased."""
+    pending = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
+    if event_ids is not None:
+        pending = pending.filter(pk__in=event_ids)
+    with transaction.atomic():
+        ids = list(
+            pending.order_by("received_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            WebhookEvent.objects.filter(pk__in=ids).update(
+                status=WebhookEvent.Status.PROCESSING,
+                attempts=F("attempts") + 1,
+                next_attempt_at=timezone.now() + CLAIM_LEASE,
+            )
+    return list(WebhookEvent.objects.filter(pk__in=ids).order_by("received_at")) if ids else []
 
 
 def process_event(event_id: int) -> str:
-    """Process one stored event; returns its new status. Raises on a transient failure
-    (the database went away): the caller retries, attempts are counted on the row."""
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is None or event.status in (
-        WebhookEvent.Status.PROCESSED,
-        WebhookEvent.Status.QUARANTINED,
-    ):
+    """Process one stored event now (tests, operators); its new status."""
+    batch = claim_batch(1, event_ids=[event_id])
+    if not batch:
         return "nothing_to_do"
-    WebhookEvent.objects.filter(pk=event_id).update(attempts=F("attempts") + 1)
-    try:
-        payload = parse(bytes(event.body))
-    except InvalidChange as exc:
-        return _record_failure(event, f"Unreadable payload: {exc}")
-    outcome = Outcome()
-    for entry_index, entry in enumerate(payload.get("entry") or []):
-        _process_entry(event_id, entry_index, entry, outcome)
-    status = (
-        WebhookEvent.Status.QUARANTINED if outcome.quarantined else WebhookEvent.Status.PROCESSED
-    )
+    process_batch(batch)
+    return WebhookEvent.objects.values_list("status", flat=True).get(pk=event_id)
+
+
+def reprocess(event_id: int) -> str:
+    """An operator's retry (after registering a number, or fixing a bug): handlers are
+    idempotent, so whatever was applied already stays as it is."""
     WebhookEvent.objects.filter(pk=event_id).update(
-        status=status,
-        change_count=outcome.changes,
-        problems=outcome.problems,
-        error="",
-        processed_at=timezone.now(),
+        status=WebhookEvent.Status.RECEIVED, attempts=0, next_attempt_at=None
     )
-    return status
+    return process_event(event_id)
 
 
-def record_transient_failure(event_id: int, error: str) -> bool:
-    """After an exception escaped ``process_event``: keep the error; True to retry again."""
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is None:
-        return False
-    return _record_failure(event, error) == WebhookEvent.Status.RETRYING
+@dataclass
+class _Group:
+    """`messages` changes of one number from many events, applied in one handler call."""
+
+    route: Route
+    members: list[tuple[int, tuple[int, int], Change]] = field(default_factory=list)
+
+    def merged(self) -> Change:
+        value: dict[str, Any] = {"messaging_product": "whatsapp"}
+        for _, _, change in self.members:
+            value.setdefault("metadata", change.value.get("metadata"))
+            for key in _MERGEABLE_LISTS:
+                items = change.value.get(key)
+                if isinstance(items, list):
+                    value.setdefault(key, []).extend(items)
+        first_event = self.members[0][0]
+        return Change(first_event, "messages", value, self.route, None)
+
+
+_MERGEABLE_LISTS = ("contacts", "messages", "statuses")
+_MERGEABLE_KEYS = frozenset({"messaging_product", "metadata", *_MERGEABLE_LISTS})
+
+
+def _mergeable(change: Change) -> bool:
+    """Plain messages/statuses changes; anything with change-level errors or other keys
+    keeps its own handler call (errors belong to the change that carried them)."""
+    return change.field == "messages" and _MERGEABLE_KEYS.issuperset(change.value)
+
+
+def process_batch(events: list[WebhookEvent]) -> None:
+    """Apply claimed events and record each one's outcome. A transient failure (the
+    database) puts the whole batch back for a retry; handlers are idempotent."""
+    outcomes: dict[int, Outcome] = {}
+    unreadable: dict[int, str] = {}
+    groups: dict[Route, _Group] = {}
+    singles: list[tuple[int, tuple[int, int], Change]] = []
+    for event in events:
+        try:
+            payload = parse(bytes(event.body))
+        except InvalidChange as exc:
+            unreadable[event.pk] = f"Unreadable payload: {exc}"
+            continue
+        outcome = outcomes[event.pk] = Outcome()
+        for where, change in _routed_changes(event.pk, payload, outcome):
+            if _mergeable(change):
+                groups.setdefault(change.route, _Group(change.route)).members.append(
+                    (event.pk, where, change)
+                )
+            else:
+                singles.append((event.pk, where, change))
+    try:
+        for group in groups.values():
+            _apply_group(group, outcomes)
+        for event_id, where, change in singles:
+            _apply_one(event_id, where, change, outcomes)
+    except Exception as exc:  # the database, or a bug: nothing is lost, try again later
+        logger.exception("webhook batch failed", extra={"events": [e.pk for e in events]})
+        for event in events:
+            _record_failure(event, f"{type(exc).__name__}: {exc}")
+        return
+    for event in events:
+        if event.pk in unreadable:
+            _record_failure(event, unreadable[event.pk])
+    _record_outcomes(outcomes)
+
+
+def _routed_changes(
+    event_id: int, payload: dict[str, Any], outcome: Outcome
+) -> list[tuple[tuple[int, int], Change]]:
+    routed = []
+    for entry_index, entry in enumerate(payload.get("entry") or []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes") or [], list):
+            outcome.problems.append(_problem("invalid", entry_index, None, None, "malformed entry"))
+            continue
+        entry_time = _unix_time(entry.get("time"))
+        for change_index, raw in enumerate(entry.get("changes") or []):
+            outcome.changes += 1
+            where = (entry_index, change_index)
+            if not isinstance(raw, dict) or not isinstance(raw.get("value"), dict):
+                outcome.problems.append(_problem("invalid", *where, None, "malformed change"))
+                continue
+            field_name = str(raw.get("field", ""))
+            if field_name not in handlers():
+                outcome.problems.append(
+                    _problem("ignored", *where, field_name, "field not handled")
+                )
+                continue
+            route, reason = route_change(str(entry.get("id", "")), field_name, raw["value"])
+            if route is None:
+                outcome.problems.append(_problem("unroutable", *where, field_name, reason))
+                continue
+            routed.append((where, Change(event_id, field_name, raw["value"], route, entry_time)))
+    return routed
+
+
+def _apply_group(group: _Group, outcomes: dict[int, Outcome]) -> None:
+    if len(group.members) == 1:
+        _apply_one(*group.members[0], outcomes)
+        return
+    try:
+        with agency_scope(group.route.agency_id), transaction.atomic():
+            handlers()["messages"](group.merged())
+    except _INVALID:
+        # Something in the group is malformed: apply its changes one by one, so that only
+        # the bad one is quarantined (what the merged call applied was rolled back).
+        for member in group.members:
+            _apply_one(*member, outcomes)
+
+
+def _apply_one(
+    event_id: int, where: tuple[int, int], change: Change, outcomes: dict[int, Outcome]
+) -> None:
+    try:
+        with agency_scope(change.route.agency_id), transaction.atomic():
+            handlers()[change.field](change)
+    except _INVALID as exc:
+        # The shape is wrong (or a value does not fit a column), not the world: retrying
+        # would fail the same way.
+        logger.warning("webhook change rejected", extra={"event_id": event_id}, exc_info=True)
+        outcomes[event_id].problems.append(
+            _problem("invalid", *where, change.field, _describe(exc))
+        )
+
+
+def _record_outcomes(outcomes: dict[int, Outcome]) -> None:
+    """One UPDATE for the clean events (per change count), one per event with problems."""
+    now = timezone.now()
+    clean: dict[int, list[int]] = {}
+    for event_id, outcome in outcomes.items():
+        if not outcome.problems:
+            clean.setdefault(outcome.changes, []).append(event_id)
+            continue
+        status = (
+            WebhookEvent.Status.QUARANTINED
+            if outcome.quarantined
+            else WebhookEvent.Status.PROCESSED
+        )
+        WebhookEvent.objects.filter(pk=event_id).update(
+            status=status,
+            change_count=outcome.changes,
+            problems=outcome.problems,
+            error="",
+            processed_at=now,
+            next_attempt_at=None,
+        )
+    for changes, event_ids in clean.items():
+        WebhookEvent.objects.filter(pk__in=event_ids).update(
+            status=WebhookEvent.Status.PROCESSED,
+            change_count=changes,
+            problems=[],
+            error="",
+            processed_at=now,
+            next_attempt_at=None,
+        )
 
 
 def _record_failure(event: WebhookEvent, error: str) -> str:
-    """Retry later with a growing delay (the sweeper picks it up), up to MAX_ATTEMPTS; then
-    leave it for an operator."""
-    event.refresh_from_db(fields=["attempts"])
-    if event.attempts >= MAX_ATTEMPTS:
+    """Retry later with a growing delay (the sweeper hands it back), up to MAX_ATTEMPTS;
+    then leave it for an operator."""
+    attempts = WebhookEvent.objects.values_list("attempts", flat=True).get(pk=event.pk)
+    if attempts >= MAX_ATTEMPTS:
         status, next_attempt_at = WebhookEvent.Status.FAILED, None
     else:
-        delay = settings.WEBHOOK_SWEEP_AFTER_SECONDS * 2**event.attempts
-        status, next_attempt_at = (
-            WebhookEvent.Status.RETRYING,
-            timezone.now() + timedelta(seconds=delay),
-        )
+        delay = settings.WEBHOOK_SWEEP_AFTER_SECONDS * 2**attempts
+        status = WebhookEvent.Status.RETRYING
+        next_attempt_at = timezone.now() + timedelta(seconds=delay)
     WebhookEvent.objects.filter(pk=event.pk).update(
         status=status, error=error[:5000], next_attempt_at=next_attempt_at
     )
@@ -189,37 +381,6 @@ def parse(body: bytes) -> dict[str, Any]:
     if not isinstance(payload.get("entry") or [], list):
         raise InvalidChange("`entry` is not a list")
     return payload
-
-
-def _process_entry(event_id: int, entry_index: int, entry: Any, outcome: Outcome) -> None:
-    if not isinstance(entry, dict) or not isinstance(entry.get("changes") or [], list):
-        outcome.problems.append(_problem("invalid", entry_index, None, None, "malformed entry"))
-        return
-    entry_time = _unix_time(entry.get("time"))
-    for change_index, raw in enumerate(entry.get("changes") or []):
-        outcome.changes += 1
-        where = (entry_index, change_index)
-        if not isinstance(raw, dict) or not isinstance(raw.get("value"), dict):
-            outcome.problems.append(_problem("invalid", *where, None, "malformed change"))
-            continue
-        field_name = str(raw.get("field", ""))
-        handler = handlers().get(field_name)
-        if handler is None:
-            outcome.problems.append(_problem("ignored", *where, field_name, "field not handled"))
-            continue
-        route, reason = route_change(str(entry.get("id", "")), field_name, raw["value"])
-        if route is None:
-            outcome.problems.append(_problem("unroutable", *where, field_name, reason))
-            continue
-        change = Change(event_id, field_name, raw["value"], route, entry_time)
-        try:
-            with agency_scope(route.agency_id), transaction.atomic():
-                handler(change)
-        except (InvalidChange, DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            # The shape is wrong (or a value does not fit a column), not the world:
-            # retrying would fail the same way.
-            logger.warning("webhook change rejected", extra={"event_id": event_id}, exc_info=True)
-            outcome.problems.append(_problem("invalid", *where, field_name, _describe(exc)))
 
 
 def _problem(
@@ -302,24 +463,19 @@ def _route_by_waba(waba_id: str) -> Route | None:
 
 
 def sweep(*, now: datetime | None = None) -> int:
-    """Enqueue events nobody processed (the broker was down, or lost the task) — the table,
-    not the broker, is the source of truth. Retrying events wait longer each attempt."""
+    """The table, not the broker, is the source of truth: hand back events whose drainer
+    died (lease expired) and retrying events whose delay has passed, and wake a drainer if
+    anything has waited longer than WEBHOOK_SWEEP_AFTER_SECONDS (the broker was down or
+    lost the wake-up). Returns how many events were waiting."""
     now = now or timezone.now()
+    WebhookEvent.objects.filter(
+        status__in=[WebhookEvent.Status.PROCESSING, WebhookEvent.Status.RETRYING],
+        next_attempt_at__lt=now,
+    ).update(status=WebhookEvent.Status.RECEIVED)
     after = timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)
-    pending = WebhookEvent.objects.filter(
-        Q(status=WebhookEvent.Status.RECEIVED, received_at__lt=now - after)
-        | Q(status=WebhookEvent.Status.RETRYING, next_attempt_at__lt=now)
-    ).values_list("pk", flat=True)[:5000]
-    event_ids = list(pending)
-    for event_id in event_ids:
-        enqueue(event_id)
-    return len(event_ids)
-
-
-def reprocess(event_id: int) -> str:
-    """An operator's retry (after registering a number, or fixing a bug): handlers are
-    idempotent, so whatever was applied already stays as it is."""
-    WebhookEvent.objects.filter(pk=event_id).exclude(status=WebhookEvent.Status.RECEIVED).update(
-        status=WebhookEvent.Status.RECEIVED, attempts=0, next_attempt_at=None
-    )
-    return process_event(event_id)
+    waiting = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.RECEIVED, received_at__lt=now - after
+    ).count()
+    if waiting:
+        wake_drainer(force=True)
+    return waiting

@@ -1,6 +1,6 @@
 """The callback URL Meta posts to. It does one thing: store the exact bytes, then say 200.
 
-No ORM in the hot path: one INSERT, then a best-effort Celery enqueue. If the database is
+No ORM in the hot path: one INSERT, then a best-effort wake-up of a drainer. If the database is
 down the answer is 503 (Meta retries); if the broker is down the event waits in its table
 for the sweeper. Processing happens in ``messaging.webhooks.processing``."""
 
@@ -72,7 +72,7 @@ def _receive(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         logger.exception("webhook not stored: database unavailable")
         return HttpResponse("Temporarily unavailable.", status=503, headers={"Retry-After": "5"})
-    _enqueue_processing(event_id)
+    _wake_drainer(event_id)
     return HttpResponse("OK", content_type="text/plain")
 
 
@@ -84,12 +84,12 @@ def store_event(body: bytes, header: str, verified_with: str) -> int:
         return cursor.fetchone()[0]
 
 
-def _enqueue_processing(event_id: int) -> None:
-    """Best effort: when the broker is down the sweeper finds the stored event later."""
+def _wake_drainer(event_id: int) -> None:
+    """Best effort: when Redis or the broker is down the sweeper finds the event later."""
     try:
-        processing.enqueue(event_id)
+        processing.wake_drainer()
     except Exception:  # any broker failure; the event is safe in the database
-        logger.warning("webhook event %s stored but not enqueued", event_id, exc_info=True)
+        logger.warning("webhook event %s stored; no drainer woken", event_id, exc_info=True)
 
 
 def _count_rejection() -> None:

@@ -1,7 +1,7 @@
 """Operators' tool for stored webhook events.
 
 manage.py webhook_events                  # counts by status, and rejected signatures
-manage.py webhook_events --sweep          # enqueue events nobody processed (as beat does)
+manage.py webhook_events --sweep          # hand back stuck events, wake a drainer (as beat does)
 manage.py webhook_events --reprocess ID…  # process these now, in this process
 """
 
@@ -22,13 +22,16 @@ class Command(BaseCommand):
     help = "Show, sweep or reprocess stored webhook events."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--sweep", action="store_true", help="enqueue unprocessed events")
+        parser.add_argument(
+            "--sweep", action="store_true", help="hand back stuck events and wake a drainer"
+        )
         parser.add_argument("--reprocess", nargs="+", type=int, metavar="ID", default=[])
 
     def handle(self, *args: Any, sweep: bool, reprocess: list[int], **options: Any) -> None:
         with system_scope():
             if sweep:
-                self.stdout.write(f"enqueued {processing.sweep()} event(s)")
+                waiting = processing.sweep()
+                self.stdout.write(f"{waiting} event(s) waiting; a drainer was woken if any")
             for event_id in reprocess:
                 outcome = processing.reprocess(event_id)
                 self.stdout.write(f"event {event_id}: {outcome}")

