@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DB = "civic_relay_bench"
+# A benchmark that may run beside others (each recreates its database) names its own.
+BENCH_DB = os.environ.get("CIVIC_BENCH_DB", "civic_relay_bench")
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 HOST = "127.0.0.1:5432"
 

@@ -1,10 +1,13 @@
 """Raw accept rate of the Cloud API simulator for text sends (not a test).
 
 Starts ``python -m messaging.simulator`` as a subprocess with the throughput and pair limits
-lifted, then fires text sends from a tight async httpx client with many requests in flight and
-prints the median of several runs in messages per second.
+lifted, then fires text sends from tight async clients with many requests in flight and
+prints the median of several runs in messages per second. ``--client`` picks the HTTP stack:
+httpx (what the Cloud API client used until it moved to aiohttp), aiohttp (what it uses now),
+or bare asyncio streams (the least client CPU, so the server's own rate shows).
 
     .venv/bin/python bench/simulator_accept_rate.py [--runs 5] [--messages 20000]
+        [--client httpx|aiohttp|raw] [--clients 3] [--concurrency 6]
 """
 
 from __future__ import annotations
@@ -88,6 +91,34 @@ async def _send_all(base_url: str, first: int, count: int, concurrency: int) -> 
         raise RuntimeError(f"{len(failures)} sends were not accepted, e.g. {failures[0]}")
 
 
+async def _send_all_aiohttp(base_url: str, first: int, count: int, concurrency: int) -> None:
+    import aiohttp
+
+    url = f"{base_url}/v23.0/{PHONE_ID}/messages"
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    numbers = iter(range(first, first + count))
+    failures: list[str] = []
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        for i in numbers:
+            body = {
+                "messaging_product": "whatsapp",
+                "to": f"1444{i % 10_000_000:07d}",
+                "type": "text",
+                "text": {"body": f"benchmark message {i}"},
+            }
+            async with session.post(url, data=json.dumps(body), headers=headers) as response:
+                text = await response.text()
+                if response.status != 200:
+                    failures.append(f"{response.status} {text[:200]}")
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    if failures:
+        raise RuntimeError(f"{len(failures)} sends were not accepted, e.g. {failures[0]}")
+
+
 async def _send_all_raw(base_url: str, first: int, count: int, concurrency: int) -> None:
     """Same sends over bare asyncio streams (keep-alive HTTP/1.1, one request per connection
     at a time). httpx spends ~1 ms of CPU per request here, which on a 2-core machine hides
@@ -125,11 +156,14 @@ async def _send_all_raw(base_url: str, first: int, count: int, concurrency: int)
         raise RuntimeError(f"{len(failures)} sends were not accepted, e.g. {failures[0]!r}")
 
 
-def _client_process(args: tuple[str, int, int, int, bool]) -> tuple[float, float]:
+CLIENTS = {"httpx": _send_all, "aiohttp": _send_all_aiohttp, "raw": _send_all_raw}
+
+
+def _client_process(args: tuple[str, int, int, int, str]) -> tuple[float, float]:
     """One client process; returns its (start, end) wall-clock times."""
-    *job, raw = args
+    *job, client = args
     started = time.time()
-    asyncio.run(_send_all_raw(*job) if raw else _send_all(*job))
+    asyncio.run(CLIENTS[client](*job))
     return started, time.time()
 
 
@@ -144,10 +178,10 @@ def one_run(
     messages: int,
     clients: int,
     concurrency: int,
-    raw: bool,
+    client: str,
 ) -> float:
     share = messages // clients
-    jobs = [(base_url, n * share, share, concurrency, raw) for n in range(clients)]
+    jobs = [(base_url, n * share, share, concurrency, client) for n in range(clients)]
     spans = pool.map(_client_process, jobs)
     elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
     return share * clients / elapsed
@@ -169,12 +203,10 @@ def main() -> None:
         default=3,
         help="client processes: one httpx process cannot saturate the server on its own",
     )
-    parser.add_argument(
-        "--raw",
-        action="store_true",
-        help="bare asyncio streams instead of httpx, so the client is not the bottleneck",
-    )
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="httpx")
+    parser.add_argument("--raw", action="store_true", help="shorthand for --client raw")
     args = parser.parse_args()
+    client = "raw" if args.raw else args.client
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -183,12 +215,12 @@ def main() -> None:
     try:
         wait_ready(base_url)
         with multiprocessing.Pool(args.clients) as pool:
-            one_run(pool, base_url, 2000, args.clients, args.concurrency, args.raw)  # warm-up
+            one_run(pool, base_url, 2000, args.clients, args.concurrency, client)  # warm-up
             rates, cpu_per_msg = [], []
             for run in range(1, args.runs + 1):
                 cpu_before = server_cpu_seconds(proc.pid)
                 rate = one_run(
-                    pool, base_url, args.messages, args.clients, args.concurrency, args.raw
+                    pool, base_url, args.messages, args.clients, args.concurrency, client
                 )
                 cpu_per_msg.append((server_cpu_seconds(proc.pid) - cpu_before) / args.messages)
                 rates.append(rate)
@@ -197,7 +229,7 @@ def main() -> None:
         print(
             f"median accept rate: {statistics.median(rates):,.0f} msg/s "
             f"({args.runs} runs x {args.messages} text sends, {args.clients} "
-            f"{'raw asyncio' if args.raw else 'httpx'} client processes x "
+            f"{client} client processes x "
             f"{args.concurrency} in flight, {os.cpu_count()} CPUs)"
         )
         print(

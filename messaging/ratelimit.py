@@ -25,6 +25,7 @@ wait ``retry_after`` themselves.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ import redis.asyncio
 
 KEY_PREFIX = "civic:rl"
 THROUGHPUT_BURST_SECONDS = 1.0
-BULK_RESERVE = 0.1  # bulk leaves 10 % of a number's burst for agent replies
+BULK_RESERVE = 0.1  # bulk leaves 10 % of a number's burst (not of its rate) for agent replies
 PAIR_BURST = 45  # cloud-api.md 7.2: "bursts up to ~45 messages in 6 s"
 PAIR_INTERVAL_SECONDS = 6.0  # cloud-api.md 7.2: "about 1 message per 6 s" per pair
 
@@ -93,6 +94,26 @@ local function penalty_factor(key, now, recovery)
   local ts = tonumber(p[2])
   return math.min(1, tonumber(p[1]) + recovery * math.max(0, now - ts)), ts
 end
+
+-- Take up to n tokens from the bucket at `key` (refilled at `rate`/s up to `capacity`),
+-- leaving `reserve` tokens in it. Returns the number granted and, when fewer than n, the
+-- seconds until the next token: at least 1 us, so that it is > 0 exactly then.
+local function take(key, now, rate, capacity, n, reserve)
+  local tokens = capacity
+  local b = redis.call('HMGET', key, 'tokens', 'ts')
+  if b[1] then
+    tokens = math.min(capacity, tonumber(b[1]) + rate * math.max(0, now - tonumber(b[2])))
+  end
+  local granted = math.max(0, math.min(n, math.floor(tokens - reserve)))
+  tokens = tokens - granted
+  local retry_after = 0
+  if granted < n then retry_after = math.max(0.000001, (reserve + 1 - tokens) / rate) end
+  redis.call('HSET', key, 'tokens', string.format('%.17g', tokens),
+             'ts', string.format('%.6f', now))
+  -- Once refilled the bucket equals a missing key, so an idle one may disappear then.
+  redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 1000)
+  return granted, retry_after
+end
 """
 
 # KEYS: bucket [, penalty]. ARGV: tier rate, tier capacity, n, recovery/s, min rate,
@@ -108,22 +129,26 @@ if #KEYS > 1 then factor = penalty_factor(KEYS[2], now, tonumber(ARGV[4])) end
 local rate = math.max(math.min(tonumber(ARGV[5]), tier_rate), tier_rate * factor)
 -- The burst shrinks with the rate: a penalized number must not keep a full second of tier.
 local capacity = math.max(1, tier_capacity * rate / tier_rate)
-local tokens = capacity
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-if b[1] then
-  tokens = math.min(capacity, tonumber(b[1]) + rate * math.max(0, now - tonumber(b[2])))
-end
 local reserve = capacity * (tonumber(ARGV[6]) or 0)
-local granted = math.max(0, math.min(n, math.floor(tokens - reserve)))
-tokens = tokens - granted
-local retry_after = 0
--- At least 1 us, so that retry_after > 0 exactly when fewer than n were granted.
-if granted < n then retry_after = math.max(0.000001, (reserve + 1 - tokens) / rate) end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
-           'ts', string.format('%.6f', now))
--- Once refilled the bucket equals a missing key, so an idle one may disappear then.
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
+local granted, retry_after = take(KEYS[1], now, rate, capacity, n, reserve)
 return {granted, string.format('%.6f', retry_after)}
+"""
+)
+
+# KEYS: one pair bucket per message, in send order (a recipient may appear more than once,
+# and then takes a token per message). ARGV: rate, capacity.
+# Returns, per key, {granted (0 or 1), retry_after as a string}.
+_LUA_ACQUIRE_PAIRS = (
+    _LUA_COMMON
+    + """
+local now = now_seconds()
+local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local replies = {}
+for i, key in ipairs(KEYS) do
+  local granted, retry_after = take(key, now, rate, capacity, 1, 0)
+  replies[i] = {granted, string.format('%.6f', retry_after)}
+end
+return replies
 """
 )
 
@@ -196,6 +221,10 @@ def _pair_args() -> list[float | int]:
     return [1 / PAIR_INTERVAL_SECONDS, PAIR_BURST, 1, 0, 0]
 
 
+def _pairs_args() -> list[float]:
+    return [1 / PAIR_INTERVAL_SECONDS, PAIR_BURST]
+
+
 def _penalize_args(backoff: Backoff) -> list[float]:
     return [
         backoff.decrease,
@@ -237,6 +266,7 @@ class ThroughputLimiter:
         self.client = client if client is not None else _default_client(_redis_url())
         self.backoff = backoff or Backoff()
         self._acquire = self.client.register_script(_LUA_ACQUIRE)
+        self._acquire_pairs = self.client.register_script(_LUA_ACQUIRE_PAIRS)
         self._penalize = self.client.register_script(_LUA_PENALIZE)
         self._factor = self.client.register_script(_LUA_FACTOR)
 
@@ -247,7 +277,9 @@ class ThroughputLimiter:
 
         ``reserve`` (0..1) is the share of the bucket this caller must leave untouched: bulk
         senders pass ``BULK_RESERVE`` so interactive replies always find tokens, while bulk
-        still gets the whole rate when nobody else sends.
+        still gets the whole rate when nobody else sends. It is a level, not a share of the
+        rate: bulk gets everything that refills above it (the full tier over time), and a
+        reply is served from the reserve at once, which refills before bulk gets more.
         """
         keys = [throughput_key(phone_number_id), penalty_key(phone_number_id)]
         return _grant(self._acquire(keys, _acquire_args(rate, n, self.backoff, reserve)))
@@ -255,6 +287,13 @@ class ThroughputLimiter:
     def acquire_pair(self, phone_number_id: str, wa_id: str) -> Grant:
         """Take one token for a message from this number to the user ``wa_id``."""
         return _grant(self._acquire([pair_key(phone_number_id, wa_id)], _pair_args()))
+
+    def acquire_pairs(self, phone_number_id: str, wa_ids: Sequence[str]) -> list[Grant]:
+        """``acquire_pair`` for a batch in one round trip: one Grant per message, in order."""
+        if not wa_ids:
+            return []
+        keys = [pair_key(phone_number_id, wa_id) for wa_id in wa_ids]
+        return [_grant(reply) for reply in self._acquire_pairs(keys, _pairs_args())]
 
     def penalize(self, phone_number_id: str) -> float:
         """Record a ``130429``; returns the penalty factor now in force (1.0 = none)."""
@@ -280,6 +319,7 @@ class AsyncThroughputLimiter:
         self.client = client if client is not None else redis.asyncio.from_url(_redis_url())
         self.backoff = backoff or Backoff()
         self._acquire = self.client.register_script(_LUA_ACQUIRE)
+        self._acquire_pairs = self.client.register_script(_LUA_ACQUIRE_PAIRS)
         self._penalize = self.client.register_script(_LUA_PENALIZE)
         self._factor = self.client.register_script(_LUA_FACTOR)
 
@@ -293,6 +333,13 @@ class AsyncThroughputLimiter:
     async def acquire_pair(self, phone_number_id: str, wa_id: str) -> Grant:
         """Take one token for a message from this number to the user ``wa_id``."""
         return _grant(await self._acquire([pair_key(phone_number_id, wa_id)], _pair_args()))
+
+    async def acquire_pairs(self, phone_number_id: str, wa_ids: Sequence[str]) -> list[Grant]:
+        """``acquire_pair`` for a batch in one round trip: one Grant per message, in order."""
+        if not wa_ids:
+            return []
+        keys = [pair_key(phone_number_id, wa_id) for wa_id in wa_ids]
+        return [_grant(reply) for reply in await self._acquire_pairs(keys, _pairs_args())]
 
     async def penalize(self, phone_number_id: str) -> float:
         """Record a ``130429``; returns the penalty factor now in force (1.0 = none)."""

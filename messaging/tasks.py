@@ -48,11 +48,9 @@ def deliver_message(self, *, message_id: int, agency_id: int) -> None:
 @agency_task
 def drain_phone_number(*, phone_number_pk: int, agency_id: int) -> None:
     counts = delivery.drain_phone_number(phone_number_pk)
-    if counts["more"] or counts["retry"]:
-        # Transient failures went back to queued: give Meta a moment before the next pass.
-        delivery.schedule_drain(
-            phone_number_pk, agency_id, force=True, countdown=2.0 if counts["retry"] else 0
-        )
+    countdown = delivery.next_drain_in(counts)
+    if countdown is not None:
+        delivery.schedule_drain(phone_number_pk, agency_id, force=True, countdown=countdown)
     logger.info("drain_phone_number", extra={"phone_number_pk": phone_number_pk, **counts})
 
 

@@ -1,6 +1,6 @@
 """The WhatsApp Cloud API boundary: client, request builders, media, templates, errors.
 
-Nothing else in the project imports httpx to reach Meta; see ../shared/cloud-api.md.
+Nothing else in the project makes HTTP calls to Meta; see ../shared/cloud-api.md.
 """
 
 from __future__ import annotations

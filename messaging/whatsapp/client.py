@@ -4,27 +4,25 @@
 ``CloudAPIClient`` is a blocking wrapper for Celery tasks and views. Both take every
 per-number value (phone number id, decrypted token) from the caller: no ORM in here.
 
-Connection pooling: an ``httpx.AsyncClient`` is bound to the event loop that created it, so the
-process keeps one pool per loop. Sync callers all share a single background loop thread, which
-makes that one pool per process for them (re-created after fork, e.g. in Celery prefork
-children).
+The HTTP transport (aiohttp, one pool per event loop) is ``messaging.whatsapp.transport``. Sync
+callers all share a single background loop thread, which makes that one pool per process for
+them (re-created after fork, e.g. in Celery prefork children).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
-
-from messaging.whatsapp import builders
+from messaging.whatsapp import builders, transport
 from messaging.whatsapp.errors import (
     CloudAPIError,
     InvalidMessageError,
@@ -38,10 +36,9 @@ from messaging.whatsapp.templates import (
     TemplatePage,
     build_create_payload,
 )
+from messaging.whatsapp.transport import Timeouts
 
 logger = logging.getLogger(__name__)
-# Failures before any byte of the request left: the only ones where a resend is safe.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 T = TypeVar("T")
 
@@ -70,20 +67,6 @@ def normalize_version(version: str) -> str:
 
 
 @dataclass(frozen=True)
-class Timeouts:
-    """Seconds. ``total`` bounds the whole call, which httpx alone cannot do."""
-
-    connect: float = 5.0
-    read: float = 15.0
-    write: float = 15.0
-    pool: float = 5.0
-    total: float = 30.0
-
-    def as_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
-@dataclass(frozen=True)
 class SendResult:
     wamid: str
     wa_id: str | None
@@ -93,32 +76,10 @@ class SendResult:
 
 # --------------------------------------------------------------------------- shared pools
 
-_POOL_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
-_pools_lock = threading.Lock()
-
-
-def shared_http_client() -> httpx.AsyncClient:
-    """The process's pool for the running event loop."""
-    loop = asyncio.get_running_loop()
-    with _pools_lock:
-        client = _pools.get(loop)
-        if client is None or client.is_closed:
-            # Meta never redirects API calls; following one would leak the bearer token.
-            client = httpx.AsyncClient(limits=_POOL_LIMITS, follow_redirects=False)
-            _pools[loop] = client
-        return client
-
 
 async def close_shared_http_client() -> None:
     """Close the running loop's pool (for graceful shutdown of an async worker)."""
-    loop = asyncio.get_running_loop()
-    with _pools_lock:
-        client = _pools.pop(loop, None)
-    if client is not None:
-        await client.aclose()
+    await transport.close_shared_session()
 
 
 class _LoopThread:
@@ -131,9 +92,19 @@ class _LoopThread:
             target=self.loop.run_forever, name="cloud-api-loop", daemon=True
         )
         self.thread.start()
+        atexit.register(self.close_pool)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def close_pool(self) -> None:
+        """At exit, while the daemon thread still runs: aiohttp logs an error for every
+        session that is garbage-collected unclosed."""
+        if self.pid != os.getpid() or not self.thread.is_alive():
+            return  # a forked child inherits the handler but not the thread
+        closing = asyncio.run_coroutine_threadsafe(transport.close_shared_session(), self.loop)
+        with contextlib.suppress(Exception):
+            closing.result(timeout=2)
 
 
 _runner: _LoopThread | None = None
@@ -172,7 +143,6 @@ class AsyncCloudAPIClient:
         self.base_url = base.rstrip("/")
         self.api_version = normalize_version(version)
         self.timeouts = timeouts or Timeouts()
-        self._httpx_timeout = self.timeouts.as_httpx()
         self.log_label = log_label  # e.g. the agency id, for the call log line
 
     def __repr__(self) -> str:  # never show the token
@@ -194,41 +164,25 @@ class AsyncCloudAPIClient:
         max_bytes: int | None = None,
         **kwargs: Any,
     ) -> Any:
-        url = absolute_url or self.graph_url(path)
-        headers = {"Authorization": f"Bearer {self._token}"}
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.timeouts.total):
-                response = await shared_http_client().request(
-                    method, url, headers=headers, timeout=self._httpx_timeout, **kwargs
-                )
-        except _NEVER_SENT as exc:
+            response = await transport.request(
+                method,
+                absolute_url or self.graph_url(path),
+                endpoint=endpoint,
+                token=self._token,
+                timeouts=self.timeouts,
+                max_bytes=max_bytes,
+                **kwargs,
+            )
+        except TransportError:
             self._log(endpoint, method, None, None, started)
-            raise TransportError(
-                f"Could not reach the Graph API ({type(exc).__name__})",
-                maybe_delivered=False,
-                retry_after=5.0,
-                reason="Could not reach Meta; retrying.",
-            ) from exc
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            self._log(endpoint, method, None, None, started)
-            raise TransportError(
-                f"Timed out calling {endpoint}",
-                retry_after=5.0,
-                reason="Meta did not answer in time; retrying.",
-            ) from exc
-        except httpx.RequestError as exc:
-            self._log(endpoint, method, None, None, started)
-            raise TransportError(
-                f"Could not reach the Graph API ({type(exc).__name__})",
-                retry_after=5.0,
-                reason="Could not reach Meta; retrying.",
-            ) from exc
-        if response.status_code >= 400:
+            raise
+        if response.status >= 400:
             error = _error_from_response(response)
-            self._log(endpoint, method, response.status_code, error.code, started)
+            self._log(endpoint, method, response.status, error.code, started)
             raise error
-        self._log(endpoint, method, response.status_code, None, started)
+        self._log(endpoint, method, response.status, None, started)
         if raw:
             if max_bytes is not None and len(response.content) > max_bytes:
                 raise CloudAPIError(f"Download larger than {max_bytes} bytes", http_status=200)
@@ -269,7 +223,7 @@ class AsyncCloudAPIClient:
             biz_opaque_callback_data=biz_opaque_callback_data,
         )
         data = await self._request(
-            "POST", f"{self.phone_number_id}/messages", endpoint="messages.send", json=body
+            "POST", f"{self.phone_number_id}/messages", endpoint="messages.send", json_body=body
         )
         return _send_result(data)
 
@@ -287,7 +241,7 @@ class AsyncCloudAPIClient:
         """Mark an inbound message read (and optionally show "typing…" for up to 25 s)."""
         body = builders.build_mark_read_payload(message_id, typing_indicator=typing_indicator)
         await self._request(
-            "POST", f"{self.phone_number_id}/messages", endpoint="messages.read", json=body
+            "POST", f"{self.phone_number_id}/messages", endpoint="messages.read", json_body=body
         )
 
     async def send_typing_indicator(self, message_id: str) -> None:
@@ -309,8 +263,13 @@ class AsyncCloudAPIClient:
             "POST",
             f"{self.phone_number_id}/media",
             endpoint="media.upload",
-            data={"messaging_product": "whatsapp", "type": mime_type},
-            files={"file": (filename, content, mime_type)},
+            form=transport.Form(
+                fields={"messaging_product": "whatsapp", "type": mime_type},
+                file_field="file",
+                filename=filename,
+                content=content,
+                content_type=mime_type,
+            ),
         )
         return UploadedMedia(id=str(data["id"]))
 
@@ -407,7 +366,7 @@ class AsyncCloudAPIClient:
             message_send_ttl_seconds=message_send_ttl_seconds,
         )
         data = await self._request(
-            "POST", f"{waba_id}/message_templates", endpoint="templates.create", json=body
+            "POST", f"{waba_id}/message_templates", endpoint="templates.create", json_body=body
         )
         return TemplateCreated(
             id=str(data["id"]), status=str(data["status"]), category=str(data["category"])
@@ -430,7 +389,7 @@ class AsyncCloudAPIClient:
             body["message_send_ttl_seconds"] = message_send_ttl_seconds
         if not body:
             raise InvalidMessageError("components", "nothing to edit")
-        await self._request("POST", str(template_id), endpoint="templates.edit", json=body)
+        await self._request("POST", str(template_id), endpoint="templates.edit", json_body=body)
 
     async def delete_template(
         self, waba_id: str, *, name: str, template_id: str | None = None
@@ -455,7 +414,7 @@ def _send_result(data: Mapping[str, Any]) -> SendResult:
     )
 
 
-def _retry_after_header(response: httpx.Response) -> float | None:
+def _retry_after_header(response: transport.Response) -> float | None:
     value = response.headers.get("retry-after")
     try:
         return float(value) if value is not None else None
@@ -463,16 +422,16 @@ def _retry_after_header(response: httpx.Response) -> float | None:
         return None
 
 
-def _error_from_response(response: httpx.Response) -> CloudAPIError:
+def _error_from_response(response: transport.Response) -> CloudAPIError:
     try:
         payload = response.json()
     except ValueError:
         payload = None
     if not isinstance(payload, Mapping) or not isinstance(payload.get("error"), Mapping):
         # A proxy or load balancer answered, not Graph: keep only the status line.
-        payload = {"error": {"message": f"HTTP {response.status_code} without a Graph error"}}
+        payload = {"error": {"message": f"HTTP {response.status} without a Graph error"}}
     return error_from_payload(
-        payload, http_status=response.status_code, retry_after=_retry_after_header(response)
+        payload, http_status=response.status, retry_after=_retry_after_header(response)
     )
 
 

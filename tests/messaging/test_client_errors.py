@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
-import respx
 
 from messaging.whatsapp import (
     AuthError,
@@ -205,11 +208,65 @@ def test_every_error_has_a_human_reason():
         assert error.reason and len(error.reason) < 120
 
 
-# respx only for shapes the simulator cannot produce (see style guide 2.8).
+# Shapes the simulator cannot produce (a 368 block, a proxy's HTML page, a dropped or
+# hanging connection) come from a real server on loopback that answers one canned way: the
+# client is exercised over real HTTP, never patched (style guide 2.8). Error JSON as in
+# ../shared/cloud-api.md section 6.
 
 
-@respx.mock
-def test_policy_block_368_raises_policy_error():
+class CannedGraph:
+    """Answers every request with one canned HTTP response (or, with ``drop``, reads the
+    request and closes the connection without answering)."""
+
+    def __init__(self, status=200, body=b"", headers=None, *, drop=False):
+        canned = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                canned.requests += 1
+                if drop:
+                    self.close_connection = True
+                    return
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format, *args):
+                pass
+
+        self.requests = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        serve = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        serve.start()
+
+    def client(self, **kwargs):
+        return CloudAPIClient("1", "t", base_url=self.base_url, api_version="v23.0", **kwargs)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned_graph():
+    servers = []
+
+    def start(*args, **kwargs):
+        servers.append(CannedGraph(*args, **kwargs))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_policy_block_368_raises_policy_error(canned_graph):
     body = {
         "error": {
             "message": "(#368) Temporarily blocked for policies violations",
@@ -218,23 +275,64 @@ def test_policy_block_368_raises_policy_error():
             "fbtrace_id": "A1",
         }
     }
-    respx.post("https://graph.example/v23.0/1/messages").mock(
-        return_value=httpx.Response(403, json=body)
-    )
-    client = CloudAPIClient("1", "t", base_url="https://graph.example", api_version="v23.0")
+    graph = canned_graph(403, json.dumps(body).encode(), {"Content-Type": "application/json"})
     with pytest.raises(PolicyError) as info:
-        client.send_text(CITIZEN, "hi")
+        graph.client().send_text(CITIZEN, "hi")
     assert info.value.fbtrace_id == "A1"
 
 
-@respx.mock
-def test_non_json_gateway_error_is_retryable_and_honours_retry_after():
-    respx.post("https://graph.example/v23.0/1/messages").mock(
-        return_value=httpx.Response(
-            502, text="<html>Bad gateway</html>", headers={"Retry-After": "7"}
-        )
+def test_non_json_gateway_error_is_retryable_and_honours_retry_after(canned_graph):
+    graph = canned_graph(
+        502, b"<html>Bad gateway</html>", {"Content-Type": "text/html", "Retry-After": "7"}
     )
-    client = CloudAPIClient("1", "t", base_url="https://graph.example", api_version="v23.0")
     with pytest.raises(RetryableError) as info:
-        client.send_text(CITIZEN, "hi")
+        graph.client().send_text(CITIZEN, "hi")
     assert info.value.retry_after == 7.0
+
+
+def test_a_connection_dropped_after_the_request_may_have_delivered(canned_graph):
+    graph = canned_graph(drop=True)
+    with pytest.raises(TransportError) as info:
+        graph.client().send_text(CITIZEN, "hi")
+    assert graph.requests == 1  # sent once: a send is never retried behind our back
+    assert info.value.maybe_delivered
+
+
+def test_a_slow_answer_past_the_read_timeout_may_have_delivered(simulator, sim_number):
+    simulator.configure(faults={"slow_fraction": 1.0, "slow_seconds": 2.0})
+    client = simulator.client(sim_number, timeouts=Timeouts(read=0.3, total=5))
+    with pytest.raises(TransportError) as info:
+        client.send_text(CITIZEN, "hi")
+    assert info.value.maybe_delivered
+    assert len(simulator.messages(sim_number["id"])) == 1  # Meta did accept it
+
+
+def test_a_connect_timeout_is_known_not_to_have_delivered():
+    # A listener whose accept queue is full: the kernel drops further SYNs, so connecting
+    # hangs until the connect timeout, as with an unreachable host.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [_connect_without_waiting(port) for _ in range(3)]
+        client = CloudAPIClient(
+            "1",
+            "t",
+            base_url=f"http://127.0.0.1:{port}",
+            api_version="v23.0",
+            timeouts=Timeouts(connect=0.3, pool=0.1, total=5),
+        )
+        try:
+            with pytest.raises(TransportError) as info:
+                client.send_text(CITIZEN, "hi")
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert info.value.maybe_delivered is False
+
+
+def _connect_without_waiting(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.setblocking(False)
+    sock.connect_ex(("127.0.0.1", port))  # in progress; the queue fills in the background
+    return sock

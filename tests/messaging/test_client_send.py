@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from messaging.whatsapp import builders as b
+from messaging.whatsapp import close_shared_http_client
 
 CITIZEN = "15551230001"
 
@@ -304,7 +305,10 @@ def test_async_client_keeps_many_sends_in_flight(simulator, sim_number):
 
     async def send_all():
         client = simulator.async_client(sim_number)
-        return await asyncio.gather(*(client.send_text(r, "hi") for r in recipients))
+        try:
+            return await asyncio.gather(*(client.send_text(r, "hi") for r in recipients))
+        finally:
+            await close_shared_http_client()  # this loop's pool, before asyncio.run ends it
 
     results = asyncio.run(send_all())
     assert len({r.wamid for r in results}) == 40

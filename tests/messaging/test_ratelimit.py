@@ -315,3 +315,48 @@ def test_a_bulk_caller_leaves_the_reserve_for_interactive_sends():
         assert limiter.acquire(number, 100, n=10).granted == 10  # the agent's reply
     finally:
         limiter.client.delete(throughput_key(number), penalty_key(number))
+
+
+def test_the_reserve_holds_back_a_level_not_a_share_of_the_rate(limiter, phone):
+    # Bulk leaves 10 % of the burst, yet gets everything that refills above it: over time
+    # the full tier, not 90 % of it.
+    before_first = time.monotonic()
+    first = limiter.acquire(phone, 200, n=1000, reserve=0.1)
+    after_first = time.monotonic()
+    time.sleep(0.5)
+    before = time.monotonic()
+    later = limiter.acquire(phone, 200, n=1000, reserve=0.1)
+
+    assert first.granted == 180
+    assert 200 * (before - after_first) - 1 <= later.granted
+    assert later.granted <= 200 * (time.monotonic() - before_first) + 1
+
+
+def test_batch_pair_acquisition_grants_each_message_in_order(limiter, phone):
+    limiter.acquire_pairs(phone, ["15550001111"] * (PAIR_BURST - 2))
+
+    grants = limiter.acquire_pairs(phone, ["15550001111", "15550002222", "15550001111"] * 2)
+
+    assert [g.granted for g in grants] == [1, 1, 1, 0, 1, 0]
+    assert PAIR_INTERVAL_SECONDS - 1 < grants[3].retry_after <= PAIR_INTERVAL_SECONDS
+
+
+def test_batch_and_single_pair_acquisition_share_one_bucket(limiter, phone):
+    limiter.acquire_pairs(phone, ["15550001111"] * PAIR_BURST)
+
+    assert limiter.acquire_pair(phone, "15550001111").granted == 0
+    assert limiter.acquire_pairs(phone, []) == []
+
+
+async def _async_pairs(phone: str) -> list[Grant]:
+    client = redis.asyncio.from_url(settings.REDIS_URL)
+    try:
+        return await AsyncThroughputLimiter(client).acquire_pairs(phone, ["1"] * (PAIR_BURST + 1))
+    finally:
+        await client.aclose()
+
+
+def test_async_batch_pair_acquisition_refuses_past_the_burst(phone):
+    grants = asyncio.run(_async_pairs(phone))
+
+    assert [g.granted for g in grants] == [1] * PAIR_BURST + [0]

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from messaging.whatsapp import RetryableError
+from messaging.whatsapp.client import close_shared_http_client
 from tests.simulator_fixture import wait_until
 
 
@@ -15,10 +16,13 @@ def _burst(simulator, number, count):
 
     async def run():
         client = simulator.async_client(number)
-        results = await asyncio.gather(
-            *(client.send_text(f"1555777{i:04d}", "hi") for i in range(count)),
-            return_exceptions=True,
-        )
+        try:
+            results = await asyncio.gather(
+                *(client.send_text(f"1555777{i:04d}", "hi") for i in range(count)),
+                return_exceptions=True,
+            )
+        finally:
+            await close_shared_http_client()  # this loop's pool dies with asyncio.run
         return [r for r in results if isinstance(r, RetryableError) and r.code == 130429]
 
     return len(asyncio.run(run()))
