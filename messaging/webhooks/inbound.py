@@ -27,6 +27,15 @@ webhook records no second row, applies no second edit and sends no second keywor
   the messages the change lists; with no message but a contact, on one ``errors`` row per
   contact (sender system); with neither, the change is quarantined with Meta's error.
 - Text and template quick replies go through the opt-out/opt-in keywords (``keywords``).
+
+Cost: a change may hold a number's messages from many webhooks (``processing`` merges
+them). The common messages, what citizens write (text, media, interactive…), are stored
+together in a fixed number of queries however many they are: one finds the contacts, one
+inserts the new ones, likewise for conversations, media objects and the rows (INSERT … ON
+CONFLICT DO NOTHING RETURNING, so a concurrent worker's rows are skipped as the unique
+constraints decide), one UPDATE moves every window. A message that acts on others or on
+consent (edit, revoke, ``system``, a keyword) is applied on its own, in its place in the
+change's order, as before it the common messages that came first.
 """
 
 from __future__ import annotations
@@ -35,12 +44,16 @@ import hashlib
 import json
 import logging
 import math
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Case, DateTimeField, F, Model, Q, Value, When
+from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -114,7 +127,26 @@ class _Batch:
 # --- messages ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _Inbound:
+    """One message of the change, read: who sent it, and the columns of its row."""
+
+    kind: str
+    wa_id: str
+    user_id: str
+    name: str  # the sender's profile name in contacts[]
+    fields: dict[str, Any]
+
+    @property
+    def sender(self) -> tuple[str, str]:
+        return (self.wa_id, self.user_id)
+
+
 def handle_messages(change: Change) -> None:
+    """Store the change's new messages in their order. The common ones (what citizens
+    write: text, media, interactive…) are stored together, with a fixed number of queries
+    whatever their count; a message that acts on others or on consent (edit, revoke,
+    WhatsApp's notices, a keyword) is applied on its own, after what came before it."""
     batch = _Batch.of(change)
     messages = _items(change.value, "messages")
     change_errors = _items(change.value, "errors")
@@ -124,18 +156,26 @@ def handle_messages(change: Change) -> None:
             "wamid", flat=True
         )
     )
+    run: list[_Inbound] = []
     for wamid, message in zip(wamids, messages, strict=True):
         if wamid in done:
             continue  # a redelivery: already recorded and acted on
         done.add(wamid)
-        _ingest(batch, wamid, message, change_errors)
+        inbound = _read(batch, wamid, message, change_errors)
+        if _acts(batch, inbound):
+            _ingest_together(batch, run)
+            run = []
+            _ingest(batch, inbound)
+        else:
+            run.append(inbound)
+    _ingest_together(batch, run)
     if change_errors and not messages:
         _record_change_errors(batch, change_errors)
 
 
-def _ingest(
+def _read(
     batch: _Batch, wamid: str, message: dict[str, Any], change_errors: list[dict[str, Any]]
-) -> None:
+) -> _Inbound:
     kind = _short(message.get("type"), 32) or "unknown"
     wa_id = _identity(message.get("from"), 32)
     user_id = _identity(message.get("from_user_id"), 128)
@@ -145,26 +185,46 @@ def _ingest(
         user_id = _identity(profile.get("user_id"), 128)
     if not (wa_id or user_id):
         raise InvalidChange(f"message {wamid[:80]} has no sender (from / from_user_id)")
-    contact = _contact(batch, wa_id, user_id, _profile_name(profile))
-    conversation = _conversation(batch, contact)
     context = message.get("context") if isinstance(message.get("context"), dict) else {}
     referral = message.get("referral") if isinstance(message.get("referral"), dict) else {}
-    row = _insert(
-        batch,
-        conversation,
-        wamid=wamid,
-        type=kind,
-        content=stored_form(kind, message),
-        received_at=_timestamp(message.get("timestamp")) or timezone.now(),
-        context=context,
-        referral=referral,
-        reply_to_wamid=_short(context.get("id"), 200),
-        sender_type=Message.SenderType.CONTACT,
+    fields = {
+        "wamid": wamid,
+        "type": kind,
+        "content": stored_form(kind, message),
+        "received_at": _timestamp(message.get("timestamp")) or timezone.now(),
+        "context": context,
+        "referral": referral,
+        "reply_to_wamid": _short(context.get("id"), 200),
+        "sender_type": Message.SenderType.CONTACT,
         **_error_fields(message.get("errors") or change_errors),
+    }
+    return _Inbound(kind, wa_id, user_id, _profile_name(profile), fields)
+
+
+# Messages that change other rows or the contact (edit, revoke, system), or that neither
+# open the window nor reopen the conversation: stored one at a time, in their place.
+_ONE_BY_ONE = _NOT_BY_CITIZEN | _NO_REOPEN | {"edit"}
+
+
+def _acts(batch: _Batch, inbound: _Inbound) -> bool:
+    if inbound.kind in _ONE_BY_ONE:
+        return True
+    return (
+        inbound.kind in keywords.MESSAGE_TYPES
+        and keywords.match_content(inbound.kind, inbound.fields["content"], batch.agency)
+        is not None
     )
+
+
+def _ingest(batch: _Batch, inbound: _Inbound) -> None:
+    """One message on its own, with everything it does to others."""
+    contact = _contact(batch, inbound.wa_id, inbound.user_id, inbound.name)
+    conversation = _conversation(batch, contact)
+    row = _insert(batch, conversation, **inbound.fields)
     if row is None:
         return
     _touch_conversation(conversation, row)
+    kind = inbound.kind
     if kind == "revoke":
         _apply_revoke(row)
     elif kind == "edit":
@@ -172,9 +232,52 @@ def _ingest(
     elif kind == "system":
         _apply_system(batch, row)
     else:
-        _apply_pending_notices(batch, row)
+        _apply_pending_notices(batch, [row])
     if kind in keywords.MESSAGE_TYPES:
         keywords.apply_keyword(row, agency=batch.agency)
+
+
+def _ingest_together(batch: _Batch, run: list[_Inbound]) -> None:
+    """Common messages (none of them acts on another row or on consent), stored as
+    ``_ingest`` would one by one, in a fixed number of queries: their contacts, their
+    conversations, their media objects and the rows are each looked up and inserted
+    together, then every conversation's window moves in one UPDATE."""
+    if not run:
+        return
+    names: dict[tuple[str, str], str] = {}
+    for m in run:
+        names.setdefault(m.sender, m.name)
+    new_contacts = _contacts(batch, names)
+    senders = [batch.contacts[m.sender] for m in run]
+    new_conversations = _conversations(batch, senders, new_contacts)
+    media, new_media = _media_objects(batch, run)
+    rows = [
+        Message(
+            agency_id=batch.agency_id,
+            conversation_id=batch.conversations[contact.pk].pk,
+            phone_number_id=batch.number_pk,
+            contact_id=contact.pk,
+            direction=Message.Direction.INBOUND,
+            status=Message.Status.RECEIVED,
+            media=media.get(_media_id(m.kind, m.fields["content"])),
+            **m.fields,
+        )
+        for m, contact in zip(run, senders, strict=True)
+    ]
+    # A wamid refused here was stored meanwhile by a concurrent worker, which acts on it.
+    stored = _insert_new(rows, ("wamid",))
+    used = {row.media_id for row in stored}
+    for media_object in new_media:
+        if media_object.pk in used:
+            _schedule_download(media_object)
+    unused = [m.pk for m in new_media if m.pk not in used]
+    if unused:  # as the savepoint of a refused row would have undone them
+        MediaObject.objects.filter(pk__in=unused).delete()
+    _touch_conversations(batch, stored)
+    # No edit or revoke can wait in a conversation created just now.
+    _apply_pending_notices(
+        batch, [row for row in stored if row.conversation_id not in new_conversations]
+    )
 
 
 def _insert(batch: _Batch, conversation: Conversation, **fields: Any) -> Message | None:
@@ -204,6 +307,41 @@ def _insert(batch: _Batch, conversation: Conversation, **fields: Any) -> Message
     return row
 
 
+_Row = TypeVar("_Row", bound=Model)
+_INSERT_ROWS = 500  # per statement: PostgreSQL takes at most 65,535 parameters
+
+
+def _insert_new(rows: list[_Row], keys: tuple[str, ...]) -> list[_Row]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the rows a unique constraint let in, with
+    their pk (found by ``keys``, unique among ``rows``); a refused row keeps pk None. The
+    same statement on SQLite is INSERT OR IGNORE … RETURNING (3.35+)."""
+    if not rows:
+        return []
+    opts = rows[0]._meta
+    queryset = type(rows[0])._default_manager.all()  # the agency scope applies
+    columns = [f for f in opts.concrete_fields if not f.generated and not f.primary_key]
+    key_fields = [opts.get_field(name) for name in keys]
+    by_key = {tuple(getattr(row, f.attname) for f in key_fields): row for row in rows}
+    size = max(1, min(connections[queryset.db].ops.bulk_batch_size(columns, rows), _INSERT_ROWS))
+    inserted = []
+    for start in range(0, len(rows), size):
+        returned = queryset._insert(
+            rows[start : start + size],
+            fields=columns,
+            returning_fields=[opts.pk, *key_fields],
+            using=queryset.db,
+            on_conflict=OnConflict.IGNORE,
+        )
+        for values in returned:
+            if values is None:  # a statement of one row, refused
+                continue
+            row = by_key[tuple(values[1:])]
+            row.pk = values[0]
+            row._state.adding, row._state.db = False, queryset.db
+            inserted.append(row)
+    return inserted
+
+
 def _touch_conversation(conversation: Conversation, row: Message) -> None:
     """Move the window to the message's own time, never backwards (a late old message, or
     two workers at once, cannot shrink it: GREATEST in the UPDATE)."""
@@ -217,10 +355,66 @@ def _touch_conversation(conversation: Conversation, row: Message) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
 
 
-def _latest(column: str, value: datetime) -> Greatest:
+def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
+    """``_touch_conversation`` for many citizens' messages (each opens the window and
+    reopens its conversation) in one UPDATE: each conversation moves to its latest."""
+    now = timezone.now()
+    latest: dict[int, datetime] = {}
+    for row in rows:
+        at = min(row.received_at or now, now)  # a clock ahead opens nothing
+        if row.conversation_id not in latest or at > latest[row.conversation_id]:
+            latest[row.conversation_id] = at
+    if not latest:
+        return
+    touch = _touch_sql if connection.vendor == "postgresql" else _touch_portably
+    touch(batch.agency_id, latest)
+
+
+# The conversations are locked in id order first: two workers touching overlapping sets
+# queue behind each other instead of deadlocking, and each GREATEST reads the latest row.
+_TOUCH_SQL = """
+WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)),
+target AS MATERIALIZED (
+    SELECT c.id, v.at FROM messaging_conversation c JOIN v ON v.id = c.id
+    WHERE c.agency_id = %s
+    ORDER BY c.id
+    FOR UPDATE OF c
+)
+UPDATE messaging_conversation AS c SET
+    last_message_at = GREATEST(c.last_message_at, t.at),
+    last_inbound_at = GREATEST(c.last_inbound_at, t.at),
+    window_expires_at = GREATEST(c.window_expires_at, t.at + %s),
+    status = %s
+FROM target t
+WHERE c.id = t.id
+"""
+
+
+def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> None:
+    # PostgreSQL's GREATEST ignores NULLs: an empty column takes the value.
+    params = [list(latest), list(latest.values()), agency_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_TOUCH_SQL, [*params, policy.WINDOW, Conversation.Status.OPEN.value])
+
+
+def _touch_portably(agency_id: int, latest: dict[int, datetime]) -> None:
+    def per_conversation(offset: timedelta) -> Case:
+        moments = [When(pk=pk, then=Value(at + offset)) for pk, at in latest.items()]
+        return Case(*moments, output_field=DateTimeField())
+
+    at, expiry = per_conversation(timedelta(0)), per_conversation(policy.WINDOW)
+    Conversation.objects.filter(agency_id=agency_id, pk__in=latest).update(
+        last_message_at=_latest("last_message_at", at),
+        last_inbound_at=_latest("last_inbound_at", at),
+        window_expires_at=_latest("window_expires_at", expiry),
+        status=Conversation.Status.OPEN,
+    )
+
+
+def _latest(column: str, value: datetime | Case) -> Greatest:
     # An empty column takes the value. COALESCE because SQLite's GREATEST (MAX) is NULL
     # when an argument is; PostgreSQL's ignores NULLs.
-    moment = Value(value, output_field=DateTimeField())
+    moment = value if isinstance(value, Case) else Value(value, output_field=DateTimeField())
     return Greatest(Coalesce(F(column), moment), moment)
 
 
@@ -285,23 +479,57 @@ def _error_fields(errors: Any) -> dict[str, Any]:
 # --- media ------------------------------------------------------------------------------------
 
 
-def _media_object(batch: _Batch, kind: str, payload: Any) -> tuple[MediaObject | None, bool]:
+def _media_id(kind: str, content: dict[str, Any]) -> str:
+    payload = content.get(kind)
     if kind not in MEDIA_TYPES or not isinstance(payload, dict):
-        return None, False
-    media_id = _short(payload.get("id"), 128)
+        return ""
+    return _short(payload.get("id"), 128)
+
+
+def _media_columns(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "mime_type": _short(payload.get("mime_type"), 128),
+        "meta_sha256": _short(payload.get("sha256"), 128),
+        "filename": _short(payload.get("filename"), 255),
+    }
+
+
+def _media_object(batch: _Batch, kind: str, payload: Any) -> tuple[MediaObject | None, bool]:
+    media_id = _media_id(kind, {kind: payload})
     if not media_id:
         return None, False
     return MediaObject.objects.get_or_create(
         phone_number_id=batch.number_pk,
         meta_media_id=media_id,
-        defaults={
-            "agency_id": batch.agency_id,
-            "kind": kind,
-            "mime_type": _short(payload.get("mime_type"), 128),
-            "meta_sha256": _short(payload.get("sha256"), 128),
-            "filename": _short(payload.get("filename"), 255),
-        },
+        defaults={"agency_id": batch.agency_id, **_media_columns(kind, payload)},
     )
+
+
+def _media_objects(
+    batch: _Batch, run: list[_Inbound]
+) -> tuple[dict[str, MediaObject], list[MediaObject]]:
+    """``_media_object`` for many messages: media id → its object, and those created."""
+    wanted: dict[str, MediaObject] = {}
+    for m in run:
+        media_id = _media_id(m.kind, m.fields["content"])
+        if media_id and media_id not in wanted:
+            wanted[media_id] = MediaObject(
+                agency_id=batch.agency_id,
+                phone_number_id=batch.number_pk,
+                meta_media_id=media_id,
+                **_media_columns(m.kind, m.fields["content"][m.kind]),
+            )
+    if not wanted:
+        return {}, []
+    created = _insert_new([wanted[key] for key in sorted(wanted)], ("meta_media_id",))
+    known = [key for key, media in wanted.items() if media.pk is None]
+    if known:
+        stored = MediaObject.objects.filter(
+            phone_number_id=batch.number_pk, meta_media_id__in=known
+        )
+        wanted.update({media.meta_media_id: media for media in stored})
+    return wanted, created
 
 
 def _schedule_download(media: MediaObject | None) -> None:
@@ -325,23 +553,29 @@ def _contact(batch: _Batch, wa_id: str, user_id: str, name: str) -> Contact:
     found = sorted(Contact.objects.filter(lookup), key=lambda c: (c.wa_id != wa_id, c.pk))
     if found:
         contact = found[0]
-        _refresh_contact(contact, found[1:], wa_id, user_id, name)
+        _save_contact(contact, _contact_updates(contact, found[1:], wa_id, user_id, name))
     else:
         contact = _create_contact(batch, lookup, wa_id, user_id, name)
     batch.contacts[key] = contact
     return contact
 
 
+def _new_contact(batch: _Batch, wa_id: str, user_id: str, name: str) -> Contact:
+    return Contact(
+        agency_id=batch.agency_id,
+        wa_id=wa_id or None,
+        business_scoped_user_id=user_id or None,
+        phone_e164=_phone(wa_id),
+        profile_name=name,
+    )
+
+
 def _create_contact(batch: _Batch, lookup: Q, wa_id: str, user_id: str, name: str) -> Contact:
     try:
         with transaction.atomic():
-            return Contact.objects.create(
-                agency_id=batch.agency_id,
-                wa_id=wa_id or None,
-                business_scoped_user_id=user_id or None,
-                phone_e164=_phone(wa_id),
-                profile_name=name,
-            )
+            contact = _new_contact(batch, wa_id, user_id, name)
+            contact.save(force_insert=True)
+            return contact
     except IntegrityError:  # another worker created them first
         contact = Contact.objects.filter(lookup).order_by("pk").first()
         if contact is None:
@@ -349,9 +583,9 @@ def _create_contact(batch: _Batch, lookup: Q, wa_id: str, user_id: str, name: st
         return contact
 
 
-def _refresh_contact(
+def _contact_updates(
     contact: Contact, others: list[Contact], wa_id: str, user_id: str, name: str
-) -> None:
+) -> dict[str, Any]:
     """Keep what Meta tells us current: the profile name, an identity we lacked (unless
     another contact holds it), and reachability (they just wrote, so they are on WhatsApp)."""
     updates: dict[str, Any] = {}
@@ -367,17 +601,126 @@ def _refresh_contact(
         and not any(o.business_scoped_user_id == user_id for o in others)
     ):
         updates["business_scoped_user_id"] = user_id
+    return updates
+
+
+_IDENTITY = ("wa_id", "phone_e164", "business_scoped_user_id")
+
+
+def _save_contact(contact: Contact, updates: dict[str, Any]) -> None:
     if not updates:
         return
     try:
         with transaction.atomic():
             Contact.objects.filter(pk=contact.pk).update(**updates)
     except IntegrityError:  # an identity taken concurrently: keep the rest
-        for column in ("wa_id", "phone_e164", "business_scoped_user_id"):
+        for column in _IDENTITY:
             updates.pop(column, None)
         Contact.objects.filter(pk=contact.pk).update(**updates)
     for name_, value in updates.items():
         setattr(contact, name_, value)
+
+
+class _Directory:
+    """The contacts a run of messages may name, by identity (each is unique per agency)."""
+
+    def __init__(self, contacts: list[Contact]) -> None:
+        self.by_wa_id: dict[str, Contact] = {}
+        self.by_user_id: dict[str, Contact] = {}
+        for contact in contacts:
+            self.add(contact)
+
+    def add(self, contact: Contact) -> None:
+        if contact.wa_id:
+            self.by_wa_id.setdefault(contact.wa_id, contact)
+        if contact.business_scoped_user_id:
+            self.by_user_id.setdefault(contact.business_scoped_user_id, contact)
+
+    def find(self, wa_id: str, user_id: str) -> list[Contact]:
+        """As ``_contact``'s query finds them: the phone's contact first, then by age (one
+        still to be created is the youngest)."""
+        found = {id(c): c for c in (self.by_wa_id.get(wa_id), self.by_user_id.get(user_id)) if c}
+        return sorted(found.values(), key=lambda c: (c.wa_id != wa_id, c.pk is None, c.pk or 0))
+
+
+def _contacts(batch: _Batch, names: dict[tuple[str, str], str]) -> set[int]:
+    """``_contact`` for every sender (wa_id, user id) → profile name, in order, in a few
+    queries: one finds the known ones, one inserts the new ones; profile names and
+    reachability are written together. The pks of the contacts created."""
+    missing = {sender: name for sender, name in names.items() if sender not in batch.contacts}
+    if not missing:
+        return set()
+    directory = _Directory(list(Contact.objects.filter(_identities(missing))))
+    chosen: dict[tuple[str, str], Contact] = {}
+    new: list[Contact] = []
+    changed: dict[int, tuple[Contact, set[str]]] = {}
+    for (wa_id, user_id), name in missing.items():
+        found = directory.find(wa_id, user_id)
+        if not found:
+            contact = _new_contact(batch, wa_id, user_id, name)
+            new.append(contact)
+        else:
+            contact = found[0]
+            updates = _contact_updates(contact, found[1:], wa_id, user_id, name)
+            if contact.pk is not None and updates.keys() & set(_IDENTITY):
+                _save_contact(contact, updates)  # rare: learning an identity, now
+            elif updates:
+                for column, value in updates.items():
+                    setattr(contact, column, value)
+                if contact.pk is not None:
+                    changed.setdefault(contact.pk, (contact, set()))[1].update(updates)
+        directory.add(contact)
+        chosen[(wa_id, user_id)] = contact
+    created = _insert_new(
+        sorted(new, key=lambda c: (c.wa_id or "", c.business_scoped_user_id or "")),
+        ("wa_id", "business_scoped_user_id"),
+    )
+    stored = _stored_contacts([c for c in new if c.pk is None])
+    for sender, contact in chosen.items():
+        batch.contacts[sender] = stored.get(id(contact), contact)
+    _save_contacts(changed.values())
+    return {contact.pk for contact in created}
+
+
+def _identities(senders: Iterable[tuple[str, str]]) -> Q:
+    wa_ids = sorted({wa_id for wa_id, _ in senders if wa_id})
+    user_ids = sorted({user_id for _, user_id in senders if user_id})
+    lookups = []
+    if wa_ids:
+        lookups.append(Q(wa_id__in=wa_ids))
+    if user_ids:
+        lookups.append(Q(business_scoped_user_id__in=user_ids))
+    return reduce(operator.or_, lookups)
+
+
+def _stored_contacts(refused: list[Contact]) -> dict[int, Contact]:
+    """The contacts another worker created first, for ours it refused (by ``id()``): the
+    oldest holding one of its identities, as ``_create_contact`` finds it."""
+    if not refused:
+        return {}
+    senders = [(c.wa_id or "", c.business_scoped_user_id or "") for c in refused]
+    stored = list(Contact.objects.filter(_identities(senders)).order_by("pk"))
+    found = {}
+    for contact, (wa_id, user_id) in zip(refused, senders, strict=True):
+        holders = [
+            c
+            for c in stored
+            if (wa_id and c.wa_id == wa_id) or (user_id and c.business_scoped_user_id == user_id)
+        ]
+        if not holders:
+            raise IntegrityError(f"contact {wa_id or user_id} refused, and not found")
+        found[id(contact)] = holders[0]
+    return found
+
+
+def _save_contacts(changed: Iterable[tuple[Contact, set[str]]]) -> None:
+    """Profile names (one UPDATE) and reachability (one UPDATE) of known contacts."""
+    renamed = [contact for contact, columns in changed if "profile_name" in columns]
+    reachable = [contact.pk for contact, columns in changed if "unreachable_at" in columns]
+    if renamed:
+        Contact.objects.bulk_update(renamed, ["profile_name"])
+    if reachable:
+        Contact.objects.filter(pk__in=reachable).update(unreachable_at=None)
 
 
 def _conversation(batch: _Batch, contact: Contact) -> Conversation:
@@ -390,6 +733,31 @@ def _conversation(batch: _Batch, contact: Contact) -> Conversation:
         conversation.contact = contact
         batch.conversations[contact.pk] = conversation
     return batch.conversations[contact.pk]
+
+
+def _conversations(batch: _Batch, contacts: list[Contact], new_contacts: set[int]) -> set[int]:
+    """``_conversation`` for many contacts: one query finds them (none for a contact just
+    created), one inserts the missing. The pks of the conversations created."""
+    missing = {c.pk: c for c in contacts if c.pk not in batch.conversations}
+    if not missing:
+        return set()
+    ours = Conversation.objects.filter(phone_number_id=batch.number_pk)
+    known = [pk for pk in missing if pk not in new_contacts]
+    found = list(ours.filter(contact_id__in=known)) if known else []
+    found_for = {conversation.contact_id for conversation in found}
+    new = [
+        Conversation(agency_id=batch.agency_id, phone_number_id=batch.number_pk, contact_id=pk)
+        for pk in sorted(missing)
+        if pk not in found_for
+    ]
+    created = _insert_new(new, ("contact",))
+    refused = [conversation.contact_id for conversation in new if conversation.pk is None]
+    if refused:  # created meanwhile by a concurrent worker
+        found += ours.filter(contact_id__in=refused)
+    for conversation in [*found, *created]:
+        conversation.contact = missing[conversation.contact_id]
+        batch.conversations[conversation.contact_id] = conversation
+    return {conversation.pk for conversation in created}
 
 
 def _profile_name(profile: dict[str, Any] | None) -> str:
@@ -452,25 +820,35 @@ def _apply_edit(batch: _Batch, notice: Message) -> None:
     original.save(update_fields=["content", "content_history", "edited_at", "type", "media"])
 
 
-def _apply_pending_notices(batch: _Batch, row: Message) -> None:
-    """An edit or revoke can arrive before the message it changes: apply it now."""
+def _apply_pending_notices(batch: _Batch, rows: list[Message]) -> None:
+    """An edit or revoke can arrive before the message it changes: apply it now (for many
+    new rows, one query finds them all)."""
+    if not rows:
+        return
+    wamids = [row.wamid for row in rows]
     notices = (
         Message.objects.filter(
-            conversation_id=row.conversation_id,
+            conversation_id__in={row.conversation_id for row in rows},
             direction=Message.Direction.INBOUND,
             type__in=("revoke", "edit"),
         )
         .filter(
-            Q(content__revoke__original_message_id=row.wamid)
-            | Q(content__edit__original_message_id=row.wamid)
+            Q(content__revoke__original_message_id__in=wamids)
+            | Q(content__edit__original_message_id__in=wamids)
         )
         .order_by("received_at", "pk")
     )
+    waiting: dict[tuple[int, Any], list[Message]] = {}
     for notice in notices:
-        if notice.type == "revoke":
-            _apply_revoke(notice)
-        else:
-            _apply_edit(batch, notice)
+        payload = notice.content.get(notice.type)
+        original = payload.get("original_message_id") if isinstance(payload, dict) else None
+        waiting.setdefault((notice.conversation_id, original), []).append(notice)
+    for row in rows:
+        for notice in waiting.get((row.conversation_id, row.wamid), []):
+            if notice.type == "revoke":
+                _apply_revoke(notice)
+            else:
+                _apply_edit(batch, notice)
 
 
 def _apply_system(batch: _Batch, row: Message) -> None:

@@ -10,8 +10,9 @@ allowed because the citizen has just opened the 24-hour window. START/UNSTOP/ALT
 in only where the agency allows it (``Agency.keyword_opt_in_allowed``); otherwise nothing
 changes and the reply says how to opt in. The reply is in Spanish for a Spanish keyword.
 
-Contract: ``apply_keyword(message, agency=)`` runs inside the inbound handler's
-transaction, once per newly stored message (a redelivered webhook never gets here)."""
+Contract: the inbound handler asks ``match_content`` of each new text or quick reply, and
+runs ``apply_keyword(message, agency=)`` inside its transaction once for each newly stored
+message that is a keyword (a redelivered webhook never gets here)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.utils import timezone
 
@@ -91,20 +93,30 @@ def match(texts: Iterable[str], extra_opt_out: Iterable[str] = ()) -> KeywordMat
 
 def candidate_texts(message: Message) -> list[str]:
     """What the citizen "said": a text body, or a template quick reply's text and payload."""
-    content = message.content or {}
-    if message.type == "text":
+    return texts_of(message.type, message.content)
+
+
+def texts_of(kind: str, content: dict[str, Any] | None) -> list[str]:
+    """``candidate_texts`` of a message's type and stored content (before it is a row)."""
+    content = content or {}
+    if kind == "text":
         body = (content.get("text") or {}).get("body")
         return [body] if isinstance(body, str) else []
-    if message.type == "button":
+    if kind == "button":
         button = content.get("button") or {}
         return [button[key] for key in ("text", "payload") if isinstance(button.get(key), str)]
     return []
 
 
+def match_content(kind: str, content: dict[str, Any] | None, agency: Agency) -> KeywordMatch | None:
+    """The keyword a message of this type and content is, for this agency, if any."""
+    extra = agency.extra_opt_out_keywords
+    return match(texts_of(kind, content), extra if isinstance(extra, list) else ())
+
+
 def apply_keyword(message: Message, *, agency: Agency) -> KeywordMatch | None:
     """Record the consent change a keyword asks for and queue the confirmation."""
-    extra = agency.extra_opt_out_keywords
-    found = match(candidate_texts(message), extra if isinstance(extra, list) else ())
+    found = match_content(message.type, message.content, agency)
     if found is None:
         return None
     if found.action == Action.OPT_OUT:
