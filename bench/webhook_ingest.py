@@ -86,15 +86,25 @@ def _body(client: int, n: int, run: int) -> bytes:
     return json.dumps(payload).replace("/", "\\/").encode()
 
 
-async def _load(port: int, path: str, client: int, run: int, seconds: float) -> dict:
+async def _load(
+    port: int, path: str, client: int, run: int, seconds: float, posts_per_s: float
+) -> dict:
+    """Closed loop (``posts_per_s`` 0: each connection sends as soon as it has an answer) or
+    open loop at a fixed rate (latency at a given load, not at saturation)."""
     latencies: list[float] = []
     failures: list[bytes] = []
     counter = iter(range(10**9))
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline = start + seconds
+    interval = CONCURRENCY / posts_per_s if posts_per_s else 0.0
 
-    async def connection() -> None:
+    async def connection(offset: float) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        next_send = start + offset
         while time.monotonic() < deadline:
+            if interval:
+                await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+                next_send += interval
             body = _body(client, next(counter), run)
             digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
             request = (
@@ -115,18 +125,23 @@ async def _load(port: int, path: str, client: int, run: int, seconds: float) -> 
         writer.close()
 
     started = time.time()
-    await asyncio.gather(*(connection() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(connection(i * interval / CONCURRENCY) for i in range(CONCURRENCY)))
     return {"latencies": latencies, "failures": len(failures), "start": started, "end": time.time()}
 
 
-def _client_process(args: tuple[int, str, int, int, float]) -> dict:
-    port, path, client, run, seconds = args
-    return asyncio.run(_load(port, path, client, run, seconds))
+def _client_process(args: tuple[int, str, int, int, float, float]) -> dict:
+    return asyncio.run(_load(*args))
 
 
-def load(port: int, path: str, clients: int, run: int, seconds: float) -> dict:
+def load(
+    port: int, path: str, clients: int, run: int, seconds: float, events_per_s: float = 0
+) -> dict:
+    """``events_per_s`` 0: as fast as the server answers; else that rate, spread over the
+    client processes."""
+    posts_per_s = events_per_s / EVENTS_PER_POST / clients
+    jobs = [(port, path, c, run, seconds, posts_per_s) for c in range(clients)]
     with multiprocessing.Pool(clients) as pool:
-        parts = pool.map(_client_process, [(port, path, c, run, seconds) for c in range(clients)])
+        parts = pool.map(_client_process, jobs)
     latencies = sorted(x for part in parts for x in part["latencies"])
     elapsed = max(p["end"] for p in parts) - min(p["start"] for p in parts)
     return {
@@ -257,22 +272,23 @@ def event_counts() -> dict[str, int]:
     return dict(WebhookEvent.objects.values_list("status").annotate(n=Count("id")).order_by())
 
 
-def one_run(port: int, run: int, seconds: float, clients: int) -> dict:
+def one_run(port: int, run: int, seconds: float, clients: int, events_per_s: float) -> dict:
     from messaging.models import Message, WebhookEvent
     from tenants.models import Agency
     from tenants.scoping import agency_scope, system_scope
 
     with system_scope():
         before = WebhookEvent.objects.count()
-    result = load(port, "/webhooks/whatsapp", clients, run, seconds)
+    result = load(port, "/webhooks/whatsapp", clients, run, seconds, events_per_s)
     load_ended = time.monotonic()
     with system_scope():
         counts = event_counts()
-    backlog = counts.get("received", 0) + counts.get("retrying", 0)
+    unsettled = ("received", "retrying", "processing")
+    backlog = sum(counts.get(status, 0) for status in unsettled)
     while True:
         with system_scope():
             counts = event_counts()
-        if counts.get("received", 0) + counts.get("retrying", 0) == 0:
+        if sum(counts.get(status, 0) for status in unsettled) == 0:
             break
         if time.monotonic() - load_ended > 600:
             break
@@ -296,9 +312,22 @@ def one_run(port: int, run: int, seconds: float, clients: int) -> dict:
     return result
 
 
+def _describe(label: str, i: int, r: dict) -> str:
+    return (
+        f"{label} run {i}: {r['events_per_s']:,.0f} events/s acknowledged "
+        f"({r['posts_per_s']:,.0f} POST/s, {r['failures']} non-200), p50 {r['p50_ms']:.1f} ms "
+        f"p99 {r['p99_ms']:.1f} ms; processed {r['processed_events_per_s']:,.0f} events/s; "
+        f"backlog when the load stopped {r['backlog_at_end']} POSTs, drained in "
+        f"{r['drain_seconds']:.1f} s; lost {r['lost']}; quarantined {r['quarantined']}; "
+        f"failed {r['failed']}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=60, help="each run at the target rate")
+    parser.add_argument("--rate", type=float, default=3000, help="target events/s")
+    parser.add_argument("--saturation-seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=2)
     args = parser.parse_args()
@@ -313,34 +342,40 @@ def main() -> None:
     try:
         time.sleep(3)
         bare = [load(port, "/bench/bare", args.clients, 0, 15) for _ in range(args.runs)]
-        runs = [one_run(port, run + 1, args.seconds, args.clients) for run in range(args.runs)]
+        saturated = [
+            one_run(port, 100 + run, args.saturation_seconds, args.clients, 0)
+            for run in range(args.runs)
+        ]
+        paced = [
+            one_run(port, run + 1, args.seconds, args.clients, args.rate)
+            for run in range(args.runs)
+        ]
     finally:
         stop(worker)
         stop(web)
-    bare_rate = statistics.median(b["posts_per_s"] * EVENTS_PER_POST for b in bare)
     print(f"Machine: {_setup.machine()}")
     for i, b in enumerate(bare, 1):
         print(
             f"bare run {i}: {b['posts_per_s'] * EVENTS_PER_POST:,.0f} events/s "
             f"({b['posts_per_s']:,.0f} POST/s) p50 {b['p50_ms']:.1f} ms p99 {b['p99_ms']:.1f} ms"
         )
-    for i, r in enumerate(runs, 1):
-        print(
-            f"ingest run {i}: {r['events_per_s']:,.0f} events/s acknowledged "
-            f"({r['posts_per_s']:,.0f} POST/s, {r['failures']} non-200), p50 {r['p50_ms']:.1f} ms "
-            f"p99 {r['p99_ms']:.1f} ms; processed {r['processed_events_per_s']:,.0f} events/s; "
-            f"backlog at end {r['backlog_at_end']} POSTs drained in {r['drain_seconds']:.1f} s; "
-            f"lost {r['lost']}; quarantined {r['quarantined']}; failed {r['failed']}"
-        )
-    ingest = statistics.median(r["events_per_s"] for r in runs)
-    _setup.report("webhook ingest (median)", ingest, "events/s", "bare view", bare_rate)
+    for i, r in enumerate(saturated, 1):
+        print(_describe("saturation", i, r))
+    for i, r in enumerate(paced, 1):
+        print(_describe(f"at {args.rate:,.0f} events/s", i, r))
+    bare_rate = statistics.median(b["posts_per_s"] * EVENTS_PER_POST for b in bare)
+    ingest = statistics.median(r["events_per_s"] for r in saturated)
+    _setup.report("webhook ingest, saturated (median)", ingest, "events/s", "bare view", bare_rate)
     print(f"ingest_ratio = {ingest / bare_rate:.2f}")
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in paced)
+
     print(
-        f"p99 ack latency (median of runs): {statistics.median(r['p99_ms'] for r in runs):.1f} ms"
-    )
-    print(
-        "processed (median): "
-        f"{statistics.median(r['processed_events_per_s'] for r in runs):,.0f} events/s"
+        f"at {args.rate:,.0f} events/s offered (median of runs): p50 {median('p50_ms'):.1f} ms, "
+        f"p99 {median('p99_ms'):.1f} ms, processed {median('processed_events_per_s'):,.0f} "
+        f"events/s, backlog when the load stopped {median('backlog_at_end'):,.0f} POSTs, "
+        f"lost {sum(r['lost'] for r in paced + saturated)} in all runs"
     )
 
 

@@ -367,8 +367,8 @@ _ACCEPT_SQL = """
 UPDATE messaging_message AS m
    SET status = 'accepted', wamid = v.wamid, accepted_at = %(now)s
   FROM unnest(%(ids)s::bigint[], %(wamids)s::text[]) AS v(id, wamid)
- WHERE m.id = v.id AND m.phone_number_id = %(number)s AND m.agency_id = %(agency)s
-   AND m.status = 'sending'
+ WHERE m.id = ANY(%(ids)s::bigint[]) AND m.id = v.id  -- primary-key lookups
+   AND m.phone_number_id = %(number)s AND m.agency_id = %(agency)s AND m.status = 'sending'
 """
 
 

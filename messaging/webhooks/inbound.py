@@ -373,28 +373,34 @@ def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
 # The conversations are locked in id order first: two workers touching overlapping sets
 # queue behind each other instead of deadlocking, and each GREATEST reads the latest row.
 _TOUCH_SQL = """
-WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)),
+WITH v AS (SELECT * FROM unnest(%(ids)s::bigint[], %(at)s::timestamptz[]) AS v(id, at)),
 target AS MATERIALIZED (
-    SELECT c.id, v.at FROM messaging_conversation c JOIN v ON v.id = c.id
-    WHERE c.agency_id = %s
+    SELECT c.id FROM messaging_conversation c
+    WHERE c.id = ANY(%(ids)s::bigint[]) AND c.agency_id = %(agency)s  -- primary-key lookups
     ORDER BY c.id
     FOR UPDATE OF c
 )
 UPDATE messaging_conversation AS c SET
-    last_message_at = GREATEST(c.last_message_at, t.at),
-    last_inbound_at = GREATEST(c.last_inbound_at, t.at),
-    window_expires_at = GREATEST(c.window_expires_at, t.at + %s),
-    status = %s
-FROM target t
+    last_message_at = GREATEST(c.last_message_at, v.at),
+    last_inbound_at = GREATEST(c.last_inbound_at, v.at),
+    window_expires_at = GREATEST(c.window_expires_at, v.at + %(window)s),
+    status = %(status)s
+FROM target t JOIN v ON v.id = t.id
 WHERE c.id = t.id
 """
 
 
 def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> None:
     # PostgreSQL's GREATEST ignores NULLs: an empty column takes the value.
-    params = [list(latest), list(latest.values()), agency_id]
+    params = {
+        "ids": list(latest),
+        "at": list(latest.values()),
+        "agency": agency_id,
+        "window": policy.WINDOW,
+        "status": Conversation.Status.OPEN.value,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_TOUCH_SQL, [*params, policy.WINDOW, Conversation.Status.OPEN.value])
+        cursor.execute(_TOUCH_SQL, params)
 
 
 def _touch_portably(agency_id: int, latest: dict[int, datetime]) -> None:

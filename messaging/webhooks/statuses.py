@@ -246,8 +246,10 @@ WITH v AS (
         %s::timestamptz[], %s::jsonb[], %s::jsonb[]
     ) AS v(wamid, status, rank, sent_at, delivered_at, read_at, pricing, conversation)
 ), target AS MATERIALIZED (
+    -- Lookups on the (number, wamid) unique index, whatever the table's statistics say.
     SELECT m.id, v.* FROM messaging_message m JOIN v ON v.wamid = m.wamid
-    WHERE m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
+    WHERE m.phone_number_id = %s AND m.wamid = ANY(%s::text[])
+        AND m.agency_id = %s AND m.direction = 'out'
     ORDER BY m.id
     FOR UPDATE OF m
 )
@@ -284,7 +286,8 @@ UPDATE messaging_message AS m SET
     error_details = v.details
 FROM v
 WHERE m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
-    AND m.wamid = v.wamid AND (m.failed_at IS NULL OR v.failed_at < m.failed_at)
+    AND m.wamid = ANY(%s::text[]) AND m.wamid = v.wamid
+    AND (m.failed_at IS NULL OR v.failed_at < m.failed_at)
 RETURNING m.wamid, m.conversation_id, m.contact_id
 """
 
@@ -295,7 +298,8 @@ _RECONCILE_SQL = """
 WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::text[]) AS v(id, wamid)),
 target AS MATERIALIZED (
     SELECT m.id, v.wamid FROM messaging_message m JOIN v ON v.id = m.id
-    WHERE m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
+    WHERE m.id = ANY(%s::bigint[])  -- primary-key lookups
+        AND m.agency_id = %s AND m.phone_number_id = %s AND m.direction = 'out'
         AND m.wamid IS NULL AND m.status <> 'queued'
     ORDER BY m.id
     FOR UPDATE OF m
@@ -339,8 +343,9 @@ def _merge_sql(agency_id: int, number_pk: int, updates: list[_Update]) -> set[st
         [u.times.get("read_at") for u in updates],
         [json.dumps(u.pricing) for u in updates],
         [json.dumps(u.conversation) for u in updates],
-        agency_id,
         number_pk,
+        [u.wamid for u in updates],
+        agency_id,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_SQL, params)
@@ -366,6 +371,7 @@ def _fail_sql(
         [json.dumps(f.details) for f in failures.values()],
         agency_id,
         number_pk,
+        list(failures),
     ]
     with connection.cursor() as cursor:
         cursor.execute(_FAIL_SQL, params)
@@ -413,7 +419,8 @@ def _reconcile(agency_id: int, number_pk: int, updates: list[_Update]) -> set[st
 
 def _reconcile_sql(agency_id: int, number_pk: int, by_pk: dict[int, str]) -> set[str]:
     with connection.cursor() as cursor:
-        cursor.execute(_RECONCILE_SQL, [list(by_pk), list(by_pk.values()), agency_id, number_pk])
+        ids = list(by_pk)
+        cursor.execute(_RECONCILE_SQL, [ids, list(by_pk.values()), ids, agency_id, number_pk])
         return {row[0] for row in cursor.fetchall()}
 
 
