@@ -223,6 +223,12 @@ class Message(AgencyOwnedModel):
                 name="message_in_flight",
             ),
             models.Index(fields=["agency", "-created_at"], name="message_reporting"),
+            # Inbound edits/revokes that may arrive before their original (webhooks).
+            models.Index(
+                fields=["conversation"],
+                condition=models.Q(type__in=["revoke", "edit"]),
+                name="message_change_notices",
+            ),
             # Drainers claim a number's queued messages in id order (claim_batch).
             models.Index(
                 fields=["phone_number", "id"],
