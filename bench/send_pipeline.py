@@ -228,15 +228,9 @@ def agent_replies(agency, number, stop: threading.Event, latencies: list[float])
 
 
 def vacuum() -> None:
-    """What autovacuum would do between campaigns. This machine's PostgreSQL runs with
-    autovacuum off, so without it every run would pay for the dead rows of all earlier ones
-    (each message is updated twice, and the table has 15 indexes): PostgreSQL's CPU per
-    message grew from 0.08 ms in the first drain to 0.28 ms in the sixth."""
-    import psycopg
-
-    owner_url = f"postgres://civic_owner@{_setup.HOST}/{_setup.BENCH_DB}"
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE) messaging_message, messaging_contact")
+    """What autovacuum would do between campaigns: each message is updated twice, and the
+    table has 15 indexes (see `_setup.vacuum`)."""
+    _setup.vacuum("messaging_message", "messaging_contact")
 
 
 def drain_run(agency, number, count: int, run: int, sim_url: str, with_agent: bool, drainers: int):

@@ -272,11 +272,20 @@ def event_counts() -> dict[str, int]:
     return dict(WebhookEvent.objects.values_list("status").annotate(n=Count("id")).order_by())
 
 
+WEBHOOK_TABLES = (
+    "messaging_message",
+    "messaging_contact",
+    "messaging_conversation",
+    "messaging_webhookevent",
+)
+
+
 def one_run(port: int, run: int, seconds: float, clients: int, events_per_s: float) -> dict:
     from messaging.models import Message, WebhookEvent
     from tenants.models import Agency
     from tenants.scoping import agency_scope, system_scope
 
+    _setup.vacuum(*WEBHOOK_TABLES)
     with system_scope():
         before = WebhookEvent.objects.count()
     result = load(port, "/webhooks/whatsapp", clients, run, seconds, events_per_s)
