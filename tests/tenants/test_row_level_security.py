@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from messaging.models import MediaObject, ParkedStatus
 from records.audit import Actor, record_event
 from tenants.rls import tenant_models
 from tenants.scoping import agency_scope, no_scope
@@ -23,7 +24,14 @@ def _populate(agency) -> None:
     """At least one row of every tenant table for ``agency``."""
     MembershipFactory(agency=agency)
     InvitationFactory(agency=agency)
-    PhoneNumberFactory(agency=agency)  # with its WABA and business portfolio
+    number = PhoneNumberFactory(agency=agency)  # with its WABA and business portfolio
+    with agency_scope(agency):
+        MediaObject.objects.create(
+            agency=agency, phone_number=number, meta_media_id="m1", kind="image"
+        )
+        ParkedStatus.objects.create(
+            agency=agency, phone_number=number, wamid="wamid.x", status="sent", payload={}
+        )
     ApiCredentialFactory(agency=agency)
     ConsentFactory(agency=agency)
     InboundMessageFactory(agency=agency)  # with its conversation and contact
