@@ -17,7 +17,7 @@ from messaging.models import Message
 from messaging.whatsapp import builders as b
 from tenants.scoping import agency_scope
 from tests.factories import ConversationFactory
-from tests.processes import django_env, start_worker
+from tests.processes import django_env, start_worker, stop
 
 BATCH = 150
 
@@ -76,8 +76,7 @@ def test_killing_a_worker_mid_batch_never_sends_a_message_twice(
     try:
         _wait(lambda: _statuses(agency_a)["accepted"] == BATCH - in_flight_at_kill, timeout=90)
     finally:
-        os.kill(worker.pid, signal.SIGTERM)  # warm shutdown
-        worker.wait(timeout=30)
+        stop(worker)  # warm shutdown (SIGKILL if it takes longer than 15 s)
 
     received = Counter(
         m["payload"]["biz_opaque_callback_data"]
