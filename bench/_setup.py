@@ -92,3 +92,38 @@ def vacuum(*tables: str) -> None:
     owner_url = f"postgres://civic_owner@{HOST}/{BENCH_DB}"
     with psycopg.connect(owner_url, autocommit=True) as conn:
         conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_celery_worker(
+    queues: str, concurrency: int, **env_overrides: str
+) -> subprocess.Popen[bytes]:
+    """A real prefork worker on the bench database and Redis, in its own process group."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bsp",
+            "worker",
+            f"--queues={queues}",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            f"--hostname={queues}@%h",
+        ],
+        cwd=ROOT,
+        env={**bench_env(), **env_overrides},
+        start_new_session=True,
+    )

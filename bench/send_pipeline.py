@@ -48,14 +48,6 @@ PHONE_ID, TOKEN, WABA = "109000000000001", "bench-token", "209000000000001"
 LIFTED_TIER = 1_000_000  # bench-only: no real number has it; lifts the limiter for (b)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_simulator(port: int) -> subprocess.Popen:
     config = {
         "limits": {"throughput_mps": 0, "pair_burst": 0, "enforce_window": False},
@@ -95,32 +87,8 @@ def start_simulator(port: int) -> subprocess.Popen:
 
 
 def start_worker(queues: str, concurrency: int, sim_url: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        **_setup.bench_env(),
-        "GRAPH_API_BASE_URL": sim_url,
-        "GRAPH_API_VERSION": "v23.0",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bsp",
-            "worker",
-            f"--queues={queues}",
-            f"--concurrency={concurrency}",
-            "--pool=prefork",
-            "--loglevel=WARNING",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-            f"--hostname={queues}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
+    return _setup.start_celery_worker(
+        queues, concurrency, GRAPH_API_BASE_URL=sim_url, GRAPH_API_VERSION="v23.0"
     )
 
 
@@ -333,7 +301,7 @@ def main() -> None:
     from tenants.models import Agency, BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
     from tenants.scoping import agency_scope
 
-    port = free_port()
+    port = _setup.free_port()
     sim_url = f"http://127.0.0.1:{port}"
     simulator = start_simulator(port)
     agency = Agency.objects.create(name="Bench County", slug="bench-county")

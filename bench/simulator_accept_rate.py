@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import multiprocessing.pool
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,10 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _setup
+
+ROOT = _setup.ROOT
 PHONE_ID, TOKEN = "100000000000001", "bench-token"
 CONFIG = {
     "limits": {"throughput_mps": 0, "pair_burst": 0},  # measure the server, not the limits
@@ -41,12 +43,6 @@ CONFIG = {
         }
     ],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_simulator(port: int, config_path: str) -> subprocess.Popen[bytes]:
@@ -207,7 +203,7 @@ def main() -> None:
     parser.add_argument("--raw", action="store_true", help="shorthand for --client raw")
     args = parser.parse_args()
     client = "raw" if args.raw else args.client
-    port = free_port()
+    port = _setup.free_port()
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(CONFIG, handle)

@@ -39,14 +39,6 @@ OUTBOUND = 20_000  # messages the statuses refer to
 CONCURRENCY = 16  # requests in flight per client process
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # --- the load generator (its own processes, raw asyncio HTTP/1.1 keep-alive) -------------
 
 
@@ -190,23 +182,7 @@ def start_web(port: int) -> subprocess.Popen:
 
 
 def start_worker() -> subprocess.Popen:
-    return start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bsp",
-            "worker",
-            "--queues=webhooks",
-            "--concurrency=2",
-            "--pool=prefork",
-            "--loglevel=WARNING",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-        ]
-    )
+    return _setup.start_celery_worker("webhooks", 2)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -346,7 +322,7 @@ def main() -> None:
 
     redis.Redis.from_url(_setup.bench_env()["REDIS_URL"]).flushdb()
     seed()
-    port = free_port()
+    port = _setup.free_port()
     web, worker = start_web(port), start_worker()
     try:
         time.sleep(3)
