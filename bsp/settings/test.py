@@ -7,8 +7,13 @@ import os
 # Tests must not pick up a developer's .env or demo database.
 os.environ.setdefault("DATABASE_URL", "postgres://civic_app@127.0.0.1:5432/civic_relay")
 # One Redis database per pytest-xdist worker: tests flush their cache and queues freely.
+# The xdist controller imports these settings too and its workers inherit its environment,
+# so a REDIS_URL that this module chose (not one a developer or a test gave) is chosen again
+# for this worker.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{10 + int(_worker or 0) % 6}")
+if os.environ.get("REDIS_URL") in (None, os.environ.get("CIVIC_TEST_REDIS_URL_CHOSEN")):
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{10 + int(_worker or 0) % 6}"
+    os.environ["CIVIC_TEST_REDIS_URL_CHOSEN"] = os.environ["REDIS_URL"]
 
 from .base import *  # noqa: E402
 
