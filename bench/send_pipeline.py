@@ -48,9 +48,11 @@ PHONE_ID, TOKEN, WABA = "109000000000001", "bench-token", "209000000000001"
 LIFTED_TIER = 1_000_000  # bench-only: no real number has it; lifts the limiter for (b)
 
 
-def start_simulator(port: int) -> subprocess.Popen:
+def start_simulator(port: int, latency: float = 0.0) -> subprocess.Popen:
     config = {
         "limits": {"throughput_mps": 0, "pair_burst": 0, "enforce_window": False},
+        # Meta answers in a few hundred ms; the local simulator in well under one.
+        "faults": {"slow_fraction": 1.0 if latency else 0.0, "slow_seconds": latency},
         "phone_numbers": [
             {
                 "id": PHONE_ID,
@@ -285,6 +287,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
+        "--meta-latency", type=float, default=0.0, help="seconds the simulator takes per send"
+    )
+    parser.add_argument(
         "--bulk-procs",
         type=int,
         default=1,
@@ -303,7 +308,7 @@ def main() -> None:
 
     port = _setup.free_port()
     sim_url = f"http://127.0.0.1:{port}"
-    simulator = start_simulator(port)
+    simulator = start_simulator(port, args.meta_latency)
     agency = Agency.objects.create(name="Bench County", slug="bench-county")
     with agency_scope(agency):
         portfolio = BusinessPortfolio.objects.create(

@@ -33,7 +33,7 @@ from messaging.whatsapp.errors import TransportError
 # Failures before any byte of the request left: the only ones where a resend is safe.
 # (ConnectionTimeoutError covers both the TCP connect and waiting for a pooled connection.)
 _NEVER_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-_POOL_SIZE = 200
+_POOL_SIZE = 500  # connections per event loop: a bulk drainer keeps a whole batch in flight
 _DOWNLOAD_CHUNK = 64 * 1024
 
 
