@@ -35,7 +35,7 @@ from tenants.services import set_phone_number_status
 
 logger = logging.getLogger(__name__)
 
-ACTOR = Actor.worker("messaging.process_webhook_event")
+ACTOR = Actor.worker("messaging.drain_webhook_events")
 
 Status = MessageTemplate.Status
 Tier = BusinessPortfolio.MessagingLimitTier

@@ -61,7 +61,7 @@ from messaging import policy
 from messaging.models import Consent, Contact, Conversation, MediaObject, Message
 from messaging.webhooks import keywords
 from messaging.webhooks import media as inbound_media
-from messaging.webhooks.processing import Change, InvalidChange
+from messaging.webhooks.processing import Change, InvalidChange, unix_time
 from records.audit import Actor, record_event
 from tenants.models import Agency
 
@@ -191,7 +191,7 @@ def _read(
         "wamid": wamid,
         "type": kind,
         "content": stored_form(kind, message),
-        "received_at": _timestamp(message.get("timestamp")) or timezone.now(),
+        "received_at": unix_time(message.get("timestamp")) or timezone.now(),
         "context": context,
         "referral": referral,
         "reply_to_wamid": _short(context.get("id"), 200),
@@ -961,7 +961,7 @@ def handle_user_preferences(change: Change) -> None:
 
 
 def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[str, Any]) -> None:
-    recorded_at = min(_timestamp(item.get("timestamp")) or timezone.now(), timezone.now())
+    recorded_at = min(unix_time(item.get("timestamp")) or timezone.now(), timezone.now())
     # Serializes two deliveries of the same preference, so the check below is exact.
     Contact.objects.select_for_update().filter(pk=contact.pk).first()
     consents = Consent.objects.filter(
@@ -1026,14 +1026,6 @@ def _phone(wa_id: str) -> str:
 
 def _short(value: Any, max_length: int) -> str:
     return value[:max_length] if isinstance(value, str) else ""
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """Meta's unix seconds (a string in messages, an int in preferences)."""
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 def _iso(moment: datetime) -> str:

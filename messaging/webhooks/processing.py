@@ -259,7 +259,7 @@ def _routed_changes(
         if not isinstance(entry, dict) or not isinstance(entry.get("changes") or [], list):
             outcome.problems.append(_problem("invalid", entry_index, None, None, "malformed entry"))
             continue
-        entry_time = _unix_time(entry.get("time"))
+        entry_time = unix_time(entry.get("time"))
         for change_index, raw in enumerate(entry.get("changes") or []):
             outcome.changes += 1
             where = (entry_index, change_index)
@@ -395,7 +395,9 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def _unix_time(value: Any) -> datetime | None:
+def unix_time(value: Any) -> datetime | None:
+    """Meta's unix seconds (a string in messages and statuses, an int elsewhere); None when
+    it is not one."""
     try:
         return datetime.fromtimestamp(int(value), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):

@@ -23,7 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -44,7 +44,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message, ParkedStatus
-from messaging.webhooks.processing import Change, InvalidChange
+from messaging.webhooks.processing import Change, InvalidChange, unix_time
 from messaging.whatsapp.errors import (
     AuthError,
     CloudAPIError,
@@ -187,14 +187,8 @@ def _parse(item: Any) -> _Event | None:
         return None
     if "\\u0000" in json.dumps(item):
         return None  # PostgreSQL stores no NUL character, in text or in jsonb
-    return _Event(wamid, status, _unix_time(item.get("timestamp")), item, _our_pk(item))
-
-
-def _unix_time(value: Any) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return timezone.now()
+    at = unix_time(item.get("timestamp")) or timezone.now()
+    return _Event(wamid, status, at, item, _our_pk(item))
 
 
 def _our_pk(item: dict[str, Any]) -> int | None:
