@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from messaging.webhooks.processing import Change, InvalidChange
+from messaging.webhooks.changes import Change, InvalidChange
 from records.audit import Actor, record_event
 from records.models import AuditEvent
 from templates_mgr.models import MessageTemplate

@@ -61,7 +61,7 @@ from messaging import policy
 from messaging.models import Consent, Contact, Conversation, MediaObject, Message
 from messaging.webhooks import keywords
 from messaging.webhooks import media as inbound_media
-from messaging.webhooks.processing import Change, InvalidChange, unix_time
+from messaging.webhooks.changes import Change, InvalidChange, unix_time
 from records.audit import Actor, record_event
 from tenants.models import Agency
 

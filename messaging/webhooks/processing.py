@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,36 +25,13 @@ from django.utils import timezone
 
 from bsp.celery import CeleryQueue
 from messaging.models import WebhookEvent
+from messaging.webhooks.changes import Change, InvalidChange, Route, unix_time
 from tenants.context import agency_scope, system_scope
 from tenants.models import PhoneNumber, WhatsAppBusinessAccount
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-
-
-class InvalidChange(Exception):
-    """A change whose shape we cannot use: recorded on the event, never retried."""
-
-
-@dataclass(frozen=True)
-class Route:
-    agency_id: int
-    waba_pk: int
-    waba_id: str
-    phone_number_pk: int | None = None
-    phone_number_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One ``entry[].changes[]`` item, routed: what a handler gets."""
-
-    event_id: int
-    field: str
-    value: dict[str, Any]
-    route: Route
-    entry_time: datetime | None  # WABA-level webhooks carry `entry[].time`
 
 
 @dataclass
@@ -393,15 +370,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, InvalidChange):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def unix_time(value: Any) -> datetime | None:
-    """Meta's unix seconds (a string in messages and statuses, an int elsewhere); None when
-    it is not one."""
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 # --- routing ----------------------------------------------------------------------------------

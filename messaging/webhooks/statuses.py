@@ -44,7 +44,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message, ParkedStatus
-from messaging.webhooks.processing import Change, InvalidChange, unix_time
+from messaging.webhooks.changes import Change, InvalidChange, unix_time
 from messaging.whatsapp.errors import (
     AuthError,
     CloudAPIError,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from messaging.models import Consent, Contact, Conversation, MediaObject, Message
 from messaging.webhooks import inbound
 from messaging.webhooks import media as inbound_media
-from messaging.webhooks.processing import Change, Route
+from messaging.webhooks.changes import Change, Route
 from tenants.scoping import agency_scope
 from tests.factories import ContactFactory, ConversationFactory
 from tests.messaging.webhooks.payloads import (

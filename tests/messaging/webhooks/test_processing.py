@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from messaging.models import WebhookEvent
 from messaging.webhooks import processing
+from messaging.webhooks.changes import Change
 from messaging.webhooks.receive import store_event
 from tenants.scoping import agency_scope, system_scope
 from tests.factories import PhoneNumberFactory
@@ -32,7 +33,7 @@ def recorded(monkeypatch):
     """Replace the handlers with recorders: these tests are about routing, not handling."""
     calls = Recorded()
 
-    def recorder(change: processing.Change) -> None:
+    def recorder(change: Change) -> None:
         calls.append((change.field, change.route.agency_id, change.route.phone_number_id))
         calls.statuses.extend(change.value.get("statuses") or [])
 
@@ -102,7 +103,7 @@ def test_changes_of_one_number_from_many_events_are_applied_in_one_call(recorded
 def test_a_malformed_change_in_a_merged_group_is_quarantined_alone(monkeypatch, wa_number):
     applied = []
 
-    def handler(change: processing.Change) -> None:
+    def handler(change: Change) -> None:
         if any(item.get("broken") for item in change.value.get("statuses", [])):
             raise KeyError("id")
         applied.extend(change.value["statuses"])
@@ -121,7 +122,7 @@ def test_a_malformed_change_in_a_merged_group_is_quarantined_alone(monkeypatch, 
 
 
 def test_a_database_failure_puts_the_whole_batch_back_for_a_retry(monkeypatch, wa_number):
-    def handler(change: processing.Change) -> None:
+    def handler(change: Change) -> None:
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(processing, "handlers", lambda: {"messages": handler})
@@ -193,7 +194,7 @@ def test_a_change_that_breaks_its_handler_is_quarantined_without_stopping_the_ot
 ):
     applied = []
 
-    def handler(change: processing.Change) -> None:
+    def handler(change: Change) -> None:
         if change.value.get("broken"):
             raise KeyError("id")
         applied.append(change.value)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message, ParkedStatus
 from messaging.webhooks import statuses
-from messaging.webhooks.processing import Change, Route
+from messaging.webhooks.changes import Change, Route
 from tenants.models import PhoneNumber
 from tenants.permissions import Role
 from tenants.scoping import agency_scope, system_scope
