@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection
@@ -27,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bsp.celery import CeleryQueue
+from bsp.redis import redis_client
 from messaging.models import Contact, Conversation, Message
 from messaging.ratelimit import BULK_RESERVE, PAIR_INTERVAL_SECONDS, ThroughputLimiter
 from messaging.webhooks import statuses
@@ -60,11 +60,6 @@ def enqueue_delivery(message: Message) -> None:
         kwargs={"message_id": message.pk, "agency_id": message.agency_id},
         queue=CeleryQueue.BULK if bulk else CeleryQueue.AGENT_REPLIES,
     )
-
-
-@functools.cache
-def redis_client() -> redis.Redis | None:
-    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
 DRAIN_DEBOUNCE_SECONDS = 5

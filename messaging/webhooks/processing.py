@@ -93,7 +93,7 @@ _INVALID = (InvalidChange, DataError, KeyError, TypeError, ValueError, Attribute
 
 def wake_drainer(*, force: bool = False) -> None:
     """Make sure a drainer will look at the table soon. Raises if the broker is down."""
-    from messaging.delivery import redis_client
+    from bsp.redis import redis_client
     from messaging.tasks import drain_webhook_events
 
     client = redis_client()
@@ -104,7 +104,7 @@ def wake_drainer(*, force: bool = False) -> None:
 def drain(*, seconds: float = DRAIN_SECONDS) -> int:
     """Process pending events batch after batch for up to ``seconds``; how many. Returns
     early when none are left (after letting the next request's wake-up through)."""
-    from messaging.delivery import redis_client
+    from bsp.redis import redis_client
 
     done, deadline = 0, time.monotonic() + seconds
     while time.monotonic() < deadline:
