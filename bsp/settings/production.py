@@ -29,7 +29,8 @@ check_production_settings(debug=DEBUG, secret_key=SECRET_KEY, encryption_key=FIE
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Meta does not follow redirects: a redirected webhook is a lost webhook.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^webhooks/whatsapp$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
