@@ -297,7 +297,11 @@ def _template_page(sim: Simulator, request: Request, waba_id: str) -> dict[str, 
     after, before = _uncursor(params.get("after")), _uncursor(params.get("before"))
     start = after + 1 if after is not None else max(0, (before or 0) - limit)
     page = items[start : start + limit]
-    result: dict[str, Any] = {"data": [t.graph() for t in page]}
+    fields = _requested(params.get("fields"))
+    data = [t.graph() for t in page]
+    if fields:  # Graph returns the id whatever ``fields`` says
+        data = [{k: v for k, v in t.items() if k in fields or k == "id"} for t in data]
+    result: dict[str, Any] = {"data": data}
     if page:
         last = start + len(page) - 1
         paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": _cursor(last)}}
@@ -307,7 +311,38 @@ def _template_page(sim: Simulator, request: Request, waba_id: str) -> dict[str, 
             query["after"] = _cursor(last)
             paging["next"] = str(request.url.replace_query_params(**query))
         result["paging"] = paging
+    summary = _requested(params.get("summary"))
+    if summary:
+        result["summary"] = _template_summary(sim, waba_id, len(items), summary)
     return result
+
+
+def _requested(raw: str | None) -> list[str]:
+    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+
+
+_SUMMARY_KEYS = frozenset(
+    {"total_count", "message_template_count", "message_template_limit", "are_translations_complete"}
+)
+
+
+def _template_summary(sim: Simulator, waba_id: str, total: int, keys: list[str]) -> dict[str, Any]:
+    """``summary=`` on the list (cloud-api.md §10); unknown keys are refused like Graph does."""
+    unknown = [k for k in keys if k not in _SUMMARY_KEYS]
+    if unknown:
+        raise invalid_parameter(f"Param summary has an unknown field: {unknown[0]}")
+    templates = [t for t in sim.state.templates.values() if t.waba_id == waba_id]
+    languages: dict[str, set[str]] = {}
+    for template in templates:
+        languages.setdefault(template.name, set()).add(template.language)
+    every = set().union(*languages.values()) if languages else set()
+    values = {
+        "total_count": total,
+        "message_template_count": len(languages),  # translations of a name count once
+        "message_template_limit": sim.config.limits.max_templates_per_waba,
+        "are_translations_complete": all(langs == every for langs in languages.values()),
+    }
+    return {key: values[key] for key in keys}
 
 
 @graph
@@ -549,6 +584,27 @@ GRAPH_ROUTES = [
 ]
 
 
+class _SameNodeWithSlash:
+    """``/{node}/`` names the same node as ``/{node}`` on Graph: answer it, never redirect
+    (Meta's clients do not follow redirects, cloud-api.md §10). The media CDN path keeps its
+    own trailing slash."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and len(path) > 1
+            and path.endswith("/")
+            and not path.startswith(("/_sim/", "/whatsapp_business/"))
+        ):
+            scope = dict(scope, path=path.rstrip("/") or "/")
+            scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
 def create_app(
     config: SimConfig | dict[str, Any] | str | Path | None = None,
     *,
@@ -573,4 +629,5 @@ def create_app(
     routes = [Route("/{version}/{node}/messages", messages, methods=["POST"])]
     app = Starlette(routes=routes + CONTROL_ROUTES + GRAPH_ROUTES, lifespan=lifespan)
     app.state.sim = sim
+    app.add_middleware(_SameNodeWithSlash)
     return app

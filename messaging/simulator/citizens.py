@@ -309,9 +309,8 @@ def _pick(options: list[dict[str, Any]], choice: int | str) -> dict[str, Any]:
 
 def _template_button(last: SentMessage, choice: int | str) -> dict[str, Any]:
     for component in last.payload["template"].get("components", []):
-        if component.get("sub_type") == "quick_reply" and str(component.get("index")) == str(
-            choice
-        ):
+        sub_type = str(component.get("sub_type", "")).lower()
+        if sub_type == "quick_reply" and str(component.get("index")) == str(choice):
             payload = component["parameters"][0].get("payload", "")
             return {"payload": payload, "text": payload}
     return {"payload": str(choice), "text": str(choice)}

@@ -15,6 +15,8 @@ import secrets
 import time
 from typing import Any
 
+import phonenumbers
+
 from messaging.simulator import media as media_rules
 from messaging.simulator import templates as template_rules
 from messaging.simulator.config import SimConfig
@@ -47,9 +49,21 @@ _ASYNC_ERRORS = {
         "last replied to this number.",
     ),
     131000: ("Something went wrong", "Something went wrong."),
+    131009: (
+        "Parameter value is not valid",
+        "The message_id of the reaction does not match a message in this conversation.",
+    ),
 }
 _EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})
 _VERSION_RE = re.compile(r"^v(\d+)\.\d+$")
+
+
+def _region(wa_id: str) -> str:
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(f"+{wa_id}"))
+    except phonenumbers.NumberParseException:  # the prefix is cosmetic
+        region = None
+    return region if region and region != "ZZ" else "US"
 
 
 class Simulator:
@@ -354,6 +368,12 @@ class Simulator:
             plan = [(t_sent, "failed", 131026)]
         elif message.type != "template" and self.config.limits.enforce_window and not window:
             plan = [(t_sent, "failed", 131047)]  # accepted, then fails (cloud-api.md §7.4)
+        elif message.type == "reaction":
+            # Reactions only ever get `sent`; one to a message outside the thread is accepted
+            # and then fails with 131009 (cloud-api.md §10).
+            target = str(message.payload["reaction"].get("message_id", ""))
+            known = self._in_thread(number.id, message.wa_id, target)
+            plan = [(t_sent, "sent", None) if known else (t_sent, "failed", 131009)]
         else:
             t_delivered = t_sent + later(cfg.delivered_delay)
             plan = [(t_sent, "sent", None), (t_delivered, "delivered", None)]
@@ -370,6 +390,11 @@ class Simulator:
             pricing = self._pricing(category, window, version)
             for delay, status, code in plan:
                 item = self._status_item(message, status, code, pricing, delay)
+                # 2026 status webhooks carry value.contacts; an undeliverable user has no
+                # business-scoped id to report, so a 131026 names only the wa_id (§10).
+                contact: dict[str, Any] = {"wa_id": message.wa_id}
+                if code != 131026:
+                    contact["user_id"] = self.user_id(number, message.wa_id)
                 event = Event(
                     number.waba_id,
                     "messages",
@@ -377,8 +402,19 @@ class Simulator:
                     "statuses",
                     number.id,
                     number.display_phone_number,
+                    contact,
                 )
                 self.dispatcher.enqueue_later(delay, target, event, message.wamid)
+
+    def _in_thread(self, number_id: str, wa_id: str, wamid_: str) -> bool:
+        """Whether ``wamid_`` is a message between this number and this citizen."""
+        sent = self.state.by_wamid.get(wamid_)
+        if sent is not None:
+            return sent.phone_number_id == number_id and sent.wa_id == wa_id
+        return any(
+            record["message"].get("id") == wamid_ and record["message"].get("from") == wa_id
+            for record in self.state.inbound.get(number_id, [])
+        )
 
     def _pricing(self, category: str, window: bool, version: str) -> dict[str, Any]:
         free = category == "service" or (category == "utility" and window)
@@ -470,7 +506,11 @@ class Simulator:
         contact = None
         if message.get("type") != "system":  # system messages carry no contacts (§10)
             profile_name = name or self.state.citizen_names.get(wa_id) or "WhatsApp User"
-            contact = {"profile": {"name": profile_name}, "wa_id": wa_id}
+            contact = {
+                "profile": {"name": profile_name},
+                "wa_id": wa_id,
+                "user_id": self.user_id(number, wa_id),
+            }
         event = Event(
             number.waba_id,
             "messages",
@@ -481,6 +521,17 @@ class Simulator:
             contact,
         )
         self.dispatcher.enqueue(Target(number.callback_url, number.app_secret), event, wa_id)
+
+    def user_id(self, number: PhoneNumber, wa_id: str) -> str:
+        """The citizen's business-scoped user id (BSUID, 2026): stable per WABA and wa_id,
+        ``<region>.<digits>`` like ``US.13491208655302741918``, unless a spec set one."""
+        key = (number.waba_id, wa_id)
+        found = self.state.user_ids.get(key)
+        if found is None:
+            digest = hashlib.sha256(f"{number.waba_id}:{wa_id}".encode()).hexdigest()
+            found = f"{_region(wa_id)}.{int(digest[:16], 16):020d}"
+            self.state.user_ids[key] = found
+        return found
 
     def new_inbound_id(self, wa_id: str) -> str:
         return wamid(wa_id, inbound=True)

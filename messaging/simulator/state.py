@@ -153,6 +153,8 @@ class SimState:
     # (phone_number_id, wa_id) -> wall time of the user's latest message
     windows: dict[tuple[str, str], float] = field(default_factory=dict)
     citizen_names: dict[str, str] = field(default_factory=dict)
+    # (waba_id, wa_id) -> business-scoped user id (BSUID) reported in contacts[].user_id
+    user_ids: dict[tuple[str, str], str] = field(default_factory=dict)
     not_on_whatsapp: set[str] = field(default_factory=set)
     throughput: dict[str, TokenBucket] = field(default_factory=dict)
     pair_limits: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)

@@ -210,7 +210,7 @@ def _component(template: Template, kind: str) -> dict[str, Any] | None:
 
 def _sent_params(sent: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     for component in sent:
-        if component.get("type") == kind:
+        if str(component.get("type", "")).lower() == kind:
             return list(component.get("parameters") or [])
     return []
 
@@ -223,7 +223,7 @@ def check_send(template: Template, sent: list[dict[str, Any]]) -> str:
     values = _match_text_params(
         "body", variables(body.get("text", "")), _sent_params(sent, "body"), named
     )
-    _check_buttons(template, [c for c in sent if c.get("type") == "button"])
+    _check_buttons(template, [c for c in sent if str(c.get("type", "")).lower() == "button"])
     rendered = _VAR_RE.sub(lambda m: values.get(m.group(1), m.group(0)), body.get("text", ""))
     if len(rendered) > 1024:
         raise GraphError(132005, "Translated text too long", details="Hydrated text exceeds 1024.")
@@ -307,7 +307,7 @@ def _check_buttons(template: Template, sent: list[dict[str, Any]]) -> None:
         if not 0 <= index < len(buttons):
             raise _count_error(f"button at index {index}", 1, 0)
         expected = _SUB_TYPES.get(str(buttons[index].get("type", "")).upper())
-        if item.get("sub_type") != expected:
+        if str(item.get("sub_type", "")).lower() != expected:  # any case (cloud-api.md §10)
             raise _format_error(
                 f"button at index {index}",
                 f"sub_type {item.get('sub_type')!r} does not match the template's {expected!r}",

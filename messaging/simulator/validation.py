@@ -1,8 +1,9 @@
 """Stateless validation of ``POST /{phone-number-id}/messages`` bodies (cloud-api.md §2).
 
-Codes follow Meta's observed behaviour: envelope problems are ``100``, a missing field inside
-the type object ``131008``, a bad value ``131009``, an unknown type ``131051``. Checks that need
-state (media ids, templates, window) live in the engine.
+Codes follow Meta's observed behaviour: envelope problems are ``100`` (an unknown ``type``
+too: ``(#100) Param type must be one of {...}``; 131051 is the *inbound* unsupported-type
+error, cloud-api.md §10), a missing field inside the type object ``131008``, a bad value
+``131009``. Checks that need state (media ids, templates, window) live in the engine.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ _MEDIA_KEYS = {
     "image": {"id", "link", "caption"},
     "video": {"id", "link", "caption"},
     "document": {"id", "link", "caption", "filename"},
-    "audio": {"id", "link"},
+    "audio": {"id", "link", "voice"},
     "sticker": {"id", "link"},
 }
 _PHONE_STRIP_RE = re.compile(r"[\s()+\-.]")
@@ -63,7 +64,14 @@ INTERACTIVE_TYPES = frozenset(
         "location_request_message",
         "catalog_message",
         "call_permission_request",
+        "request_contact_info",
+        "carousel",
     }
+)
+# Template send components: Meta parses type/sub_type case-insensitively (cloud-api.md §10).
+TEMPLATE_COMPONENT_TYPES = frozenset({"header", "body", "button", "carousel", "limited_time_offer"})
+TEMPLATE_BUTTON_SUB_TYPES = frozenset(
+    {"quick_reply", "url", "copy_code", "flow", "catalog", "mpm", "voice_call", "order_details"}
 )
 
 
@@ -132,10 +140,11 @@ def validate_send(body: dict[str, Any], strict: bool) -> tuple[str, str]:
     wa_id = normalize_to(body.get("to"))
     kind = body.get("type", "text")  # Meta defaults a missing type to text
     if kind not in MESSAGE_TYPES:
+        allowed = ", ".join(sorted(t.upper() for t in MESSAGE_TYPES))
         raise GraphError(
-            131051,
-            "Unsupported message type",
-            details=f"Message type {kind!r} is not supported.",
+            100,
+            "Invalid parameter",
+            message=f'(#100) Param type must be one of {{{allowed}}} - got "{kind}"',
         )
     if kind not in body:
         raise missing_parameter(kind)
@@ -170,6 +179,8 @@ def _media_message(obj: Any, kind: str, strict: bool) -> None:
         raise invalid_value(f"Param {kind}['link'] must be an http(s) URL.")
     _text(obj, "caption", kind, 1024, required=False)
     _text(obj, "filename", kind, 240, required=False)
+    if "voice" in obj and not isinstance(obj["voice"], bool):
+        raise invalid_value("Param audio['voice'] must be a boolean.")
 
 
 def _location_message(obj: Any, kind: str, strict: bool) -> None:
@@ -217,9 +228,13 @@ def _template_message(obj: Any, kind: str, strict: bool) -> None:
     if not isinstance(components, list):
         raise invalid_value("Param template['components'] must be an array.")
     for i, component in enumerate(components):
-        component = _object(component, f"template['components'][{i}]")
-        if component.get("type") not in ("header", "body", "button", "carousel"):
-            raise invalid_value(f"Param template['components'][{i}]['type'] is not valid.")
+        where = f"template['components'][{i}]"
+        component = _object(component, where)
+        if str(component.get("type", "")).lower() not in TEMPLATE_COMPONENT_TYPES:
+            raise invalid_value(f"Param {where}['type'] is not valid.")
+        sub_type = component.get("sub_type")
+        if sub_type is not None and str(sub_type).lower() not in TEMPLATE_BUTTON_SUB_TYPES:
+            raise invalid_value(f"Param {where}['sub_type'] is not valid.")
         if not isinstance(component.get("parameters", []), list):
             raise invalid_value(f"Param template['components'][{i}]['parameters'] is invalid.")
     _only(obj, {"name", "language", "components", "namespace"}, "template", strict)
@@ -248,6 +263,10 @@ def _interactive_message(obj: Any, kind: str, strict: bool) -> None:
     if itype not in INTERACTIVE_TYPES:
         raise invalid_value("Param interactive['type'] is not a valid interactive type.")
     header = obj.get("header")
+    if header is not None and itype in _NO_HEADER:
+        raise invalid_parameter(f"Param interactive['header'] is not supported for {itype}.")
+    if obj.get("footer") is not None and itype == "carousel":
+        raise invalid_parameter("Param interactive['footer'] is not supported for carousel.")
     if header is not None:
         _interactive_header(_object(header, "interactive['header']"), itype)
     if itype == "product_list" and (header is None or header.get("type") != "text"):
@@ -379,7 +398,66 @@ def _flow_action(action: dict[str, Any]) -> None:
             raise missing_parameter(f"{where}['flow_action_payload']['screen']")
 
 
+def _named_action(name: str) -> Any:
+    def check(action: dict[str, Any]) -> None:
+        if action.get("name") != name:
+            raise invalid_value(f"Param interactive['action']['name'] must be '{name}'.")
+
+    return check
+
+
+def _carousel_action(action: dict[str, Any]) -> None:
+    """2-10 cards, each an image or video header (one kind for all), optional body, and
+    either one cta_url or quick replies, the same kind and count on every card."""
+    cards = action.get("cards")
+    if not isinstance(cards, list) or not 2 <= len(cards) <= 10:
+        raise invalid_value("Invalid cards count. Min allowed cards: 2, Max allowed cards: 10")
+    shapes: set[tuple[str, str, int]] = set()
+    for i, card in enumerate(cards):
+        where = f"interactive['action']['cards'][{i}]"
+        card = _object(card, where)
+        if card.get("card_index") != i:
+            raise invalid_value(f"Param {where}['card_index'] must be {i}.")
+        header = _object(card.get("header"), f"{where}['header']")
+        htype = header.get("type")
+        ref = header.get(htype) if htype in ("image", "video") else None
+        if not isinstance(ref, dict) or not ({"id", "link"} & ref.keys()):
+            raise invalid_value(f"Param {where}['header'] must be an image or a video.")
+        body = card.get("body")
+        if body is not None:
+            _text(_object(body, f"{where}['body']"), "text", f"{where}['body']", 160, required=True)
+        card_action = _object(card.get("action"), f"{where}['action']")
+        ctype = card.get("type")
+        if ctype == "cta_url":
+            _cta_url_action(card_action)
+            count = 1
+        elif ctype == "button":
+            count = _card_quick_replies(card_action, f"{where}['action']")
+        else:
+            raise invalid_value(f"Param {where}['type'] must be cta_url or button.")
+        shapes.add((htype, ctype, count))
+    if len(shapes) > 1:
+        raise invalid_value("All cards must have the same header type and the same buttons.")
+
+
+def _card_quick_replies(action: dict[str, Any], where: str) -> int:
+    buttons = action.get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 2:
+        raise invalid_value(f"Param {where}['buttons'] needs 1 or 2 quick replies.")
+    for b, button in enumerate(buttons):
+        reply = _object(button, f"{where}['buttons'][{b}]").get("quick_reply")
+        if button.get("type") != "quick_reply" or not isinstance(reply, dict):
+            raise invalid_value(f"Param {where}['buttons'][{b}] must be a quick_reply.")
+        _text(reply, "id", f"{where}['buttons'][{b}]['quick_reply']", 256, required=True)
+        _text(reply, "title", f"{where}['buttons'][{b}]['quick_reply']", 20, required=True)
+    return len(buttons)
+
+
+_NO_HEADER = frozenset({"location_request_message", "request_contact_info", "carousel"})
 _INTERACTIVE_ACTIONS = {
+    "location_request_message": _named_action("send_location"),
+    "request_contact_info": _named_action("request_contact_info"),
+    "carousel": _carousel_action,
     "button": _buttons_action,
     "list": _list_action,
     "cta_url": _cta_url_action,

@@ -67,8 +67,14 @@ def test_unknown_phone_number_id_is_100_with_subcode_33(post):
     )
 
 
-def test_unknown_message_type_is_131051(post):
-    assert error_of(post(text(type="poll", poll={})))["code"] == 131051
+def test_unknown_message_type_is_100_naming_the_allowed_types(post):
+    # 131051 is the inbound "unsupported message type" error, never a send's answer (§10).
+    error = error_of(post(text(type="poll", poll={})))
+    assert error["code"] == 100
+    assert error["message"] == (
+        "(#100) Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, "
+        'LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO} - got "poll"'
+    )
 
 
 def test_missing_text_body_is_131008(post):

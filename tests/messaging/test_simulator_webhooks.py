@@ -162,7 +162,9 @@ def test_inbound_message_webhook_carries_contact_profile(
 ):
     simulator.trigger_inbound(sim_number["id"], CITIZEN, name="Ana", type="text", text="Hi")
     value = wait_until(lambda: webhook_receiver.changes())[0]
-    assert value["contacts"] == [{"profile": {"name": "Ana"}, "wa_id": CITIZEN}]
+    [contact] = value["contacts"]
+    assert (contact["profile"], contact["wa_id"]) == ({"name": "Ana"}, CITIZEN)
+    assert contact["user_id"]  # the 2026 business-scoped id (cloud-api.md §10)
     assert value["messages"][0]["text"] == {"body": "Hi"}
 
 
