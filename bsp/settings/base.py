@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "tenants",
+    "bsp.events",
     "records",
     "messaging",
     "templates_mgr",
@@ -258,6 +259,13 @@ GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v23.0")
 WHATSAPP_WEBHOOK_MAX_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BYTES", default=8 * 1024 * 1024)
 # A stored webhook event not processed after this long is enqueued again by the sweeper.
 WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=30)
+
+# --- Event stream (bsp/events) ----------------------------------------------------------
+# Delivered events are deleted after this many hours (consumers that were away longer
+# catch up from their own state, not from the stream).
+EVENT_RETENTION_HOURS = env.int("EVENT_RETENTION_HOURS", default=72)
+# Off only to measure the stream's cost (bench/); the platform always publishes.
+EVENT_STREAM_ENABLED = True
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

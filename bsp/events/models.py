@@ -1,0 +1,54 @@
+"""The outbox: one row per domain event, and one sequence counter per agency."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from tenants.scoping import AgencyOwnedModel
+
+
+class DomainEvent(AgencyOwnedModel):
+    """A change the platform made, written in the transaction that made it.
+
+    ``sequence`` counts the agency's events from 1 with no gap and in commit order (see
+    ``bsp.events.services``), so a consumer that has seen n only ever needs what is after n.
+    ``subject`` holds the ids the event is about (``{"message": 12, "conversation": 3}``),
+    ``payload`` what changed."""
+
+    sequence = models.BigIntegerField()
+    type = models.CharField(max_length=64)
+    subject = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when every consumer has had the event (the dispatcher); pruned some time after.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "sequence"], name="event_unique_sequence")
+        ]
+        indexes = [
+            # The dispatcher reads each agency's undelivered events in sequence order.
+            models.Index(
+                fields=["agency", "sequence"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="event_undispatched",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.sequence}"
+
+
+class EventCounter(AgencyOwnedModel):
+    """The agency's last sequence number. Publishing updates this row, which it keeps
+    locked until the transaction ends: that lock is what makes sequence order commit order."""
+
+    last_sequence = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency"], name="event_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"events of agency {self.agency_id}: {self.last_sequence}"
