@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -23,6 +25,7 @@ from records.models import AuditChainHead, AuditEvent
 from tenants.scoping import agency_scope, system_scope
 
 GENESIS_HASH = "0" * 64
+logger = logging.getLogger(__name__)
 SECRET_FIELDS = frozenset({"access_token", "app_secret", "password", "key_hash", "token_hash"})
 
 
@@ -89,31 +92,44 @@ _HEAD_SQL = "SELECT sequence, hash FROM records_auditchainhead WHERE chain_key =
 _ADVANCE_HEAD_SQL = (
     "UPDATE records_auditchainhead SET sequence = %s, hash = %s WHERE chain_key = %s"
 )
+_NEWEST_EVENT_SQL = (
+    "SELECT sequence, hash FROM records_auditevent WHERE {where} ORDER BY sequence DESC LIMIT 1"
+)
+_CREATE_HEAD_SQL = (
+    "INSERT INTO records_auditchainhead (chain_key, agency_id, sequence, hash) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (chain_key) DO NOTHING RETURNING chain_key"
+)
 
 
-def _lock_chain_head(agency_id: int | None) -> tuple[int, str]:
-    """The chain's (sequence, hash), its head row locked until the transaction ends.
+def _lock_chain_head(agency_id: int | None) -> tuple[int, str, bool]:
+    """The chain's (sequence, hash, recreated), its head row locked until the transaction ends.
 
     Plain SQL: this runs for every audited change, and the ORM's overhead here was most
-    of the cost of an append (see BENCHMARKS.md).
+    of the cost of an append (see BENCHMARKS.md). ``recreated`` is True when the head was
+    missing although the chain has events (someone deleted it): it is rebuilt from the
+    newest event, so that audited actions (sign-ins above all) keep working.
     """
     key = agency_id or 0
     # SQLite (the demo) has no row locks; it serializes writers with its database lock.
     lock_sql = _HEAD_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    recreated = False
     with connection.cursor() as cursor:
         cursor.execute(lock_sql, [key])
         row = cursor.fetchone()
-        if row is None:  # the chain's first event: create its head, racing safely
-            AuditChainHead.objects.bulk_create(
-                [AuditChainHead(chain_key=key, agency_id=agency_id, hash=GENESIS_HASH)],
-                ignore_conflicts=True,
-            )
+        if row is None:  # the chain's first event, or a lost head: create it, racing safely
+            if agency_id is None:
+                cursor.execute(_NEWEST_EVENT_SQL.format(where="agency_id IS NULL"))
+            else:
+                cursor.execute(_NEWEST_EVENT_SQL.format(where="agency_id = %s"), [agency_id])
+            newest = cursor.fetchone() or (0, GENESIS_HASH)
+            cursor.execute(_CREATE_HEAD_SQL, [key, agency_id, newest[0], newest[1]])
+            recreated = cursor.fetchone() is not None and newest[0] > 0
             cursor.execute(lock_sql, [key])
             row = cursor.fetchone()
-    return row[0], row[1]
+    return row[0], row[1], recreated
 
 
-def _chain_scope(agency_id: int | None):
+def _chain_scope(agency_id: int | None) -> AbstractContextManager[None]:
     return agency_scope(agency_id) if agency_id else system_scope()
 
 
@@ -135,28 +151,70 @@ def record_event(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
     with _chain_scope(agency_id), transaction.atomic():
-        head_sequence, prev_hash = _lock_chain_head(agency_id)
-        sequence = head_sequence + 1
-        event = AuditEvent(
-            agency_id=agency_id,
-            sequence=sequence,
-            created_at=timezone.now(),
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_label=actor.label[:200],
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            changes=_jsonable(redact(changes or {})),
-            request_id=current_request_id(),
-            ip_address=actor.ip_address,
-            prev_hash=prev_hash,
+        head_sequence, prev_hash, recreated = _lock_chain_head(agency_id)
+        if recreated:
+            # The chain itself keeps the fact that its head had to be rebuilt: events
+            # deleted from its end together with the head can no longer be proven missing.
+            logger.error("audit chain head was missing; recreated", extra={"agency_id": agency_id})
+            notice = _build_event(
+                agency_id,
+                head_sequence,
+                prev_hash,
+                Actor.system("audit"),
+                "audit.chain_head_recreated",
+                "",
+                "",
+                {"sequence": head_sequence},
+            )
+            _save_and_advance(notice)
+            head_sequence, prev_hash = notice.sequence, notice.hash
+        event = _build_event(
+            agency_id,
+            head_sequence,
+            prev_hash,
+            actor,
+            action,
+            object_type,
+            object_id,
+            changes or {},
         )
-        event.hash = compute_hash(event)
-        event.save(force_insert=True)
-        with connection.cursor() as cursor:
-            cursor.execute(_ADVANCE_HEAD_SQL, [sequence, event.hash, agency_id or 0])
+        _save_and_advance(event)
     return event
+
+
+def _build_event(
+    agency_id: int | None,
+    head_sequence: int,
+    prev_hash: str,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str,
+    changes: Mapping[str, Any],
+) -> AuditEvent:
+    event = AuditEvent(
+        agency_id=agency_id,
+        sequence=head_sequence + 1,
+        created_at=timezone.now(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=_jsonable(redact(changes)),
+        request_id=current_request_id(),
+        ip_address=actor.ip_address,
+        prev_hash=prev_hash,
+    )
+    event.hash = compute_hash(event)
+    return event
+
+
+def _save_and_advance(event: AuditEvent) -> None:
+    event.save(force_insert=True)
+    with connection.cursor() as cursor:
+        cursor.execute(_ADVANCE_HEAD_SQL, [event.sequence, event.hash, event.agency_id or 0])
 
 
 def _jsonable(value: Any) -> Any:
@@ -170,6 +228,7 @@ class ChainReport:
     count: int
     broken_event: AuditEvent | None = None
     problem: str = ""
+    last_hash: str = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
@@ -187,27 +246,36 @@ def verify_events(agency_id: int | None, events: Iterable[AuditEvent]) -> ChainR
         if compute_hash(event) != event.hash:
             return ChainReport(agency_id, count, event, "content does not match its hash")
         expected_prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
-    return ChainReport(agency_id, count)
+    return ChainReport(agency_id, count, last_hash=expected_prev)
 
 
 def verify_chain(agency_id: int | None) -> ChainReport:
-    """Verify every link, then that the chain ends where its head says it does."""
+    """Verify every link, then that the chain ends exactly where its head says it does."""
     with _chain_scope(agency_id):
         events = AuditEvent.objects.filter(agency_id=agency_id).order_by("sequence")
         report = verify_events(agency_id, events.iterator(chunk_size=2000))
         head = AuditChainHead.objects.filter(chain_key=agency_id or 0).first()
-    if report.ok and head is not None and head.sequence != report.count:
-        return ChainReport(
-            agency_id,
-            report.count,
-            None,
-            f"the newest events are missing: the chain head is at sequence {head.sequence}",
+    if not report.ok:
+        return report
+    problem = ""
+    if head is None:
+        # Without its head, deletions from the end of the chain cannot be detected.
+        problem = "the chain head is missing" if report.count else ""
+    elif head.sequence > report.count:
+        problem = f"the newest events are missing: the chain head is at sequence {head.sequence}"
+    elif head.sequence != report.count or head.hash != report.last_hash:
+        problem = (
+            f"the chain head is inconsistent: it is at sequence {head.sequence}, "
+            f"the newest event at {report.count}"
         )
+    if problem:
+        return ChainReport(agency_id, report.count, None, problem, report.last_hash)
     return report
 
 
 def chain_agency_ids() -> list[int | None]:
-    """Every chain that has events: the platform chain (None) and each agency's."""
+    """Every chain that has events or a head: the platform chain (None) and each agency's."""
     with system_scope():
-        ids = AuditEvent.objects.values_list("agency_id", flat=True).distinct()
-        return sorted(set(ids), key=lambda i: (i is not None, i or 0))
+        ids = set(AuditEvent.objects.values_list("agency_id", flat=True).distinct())
+        ids |= {key or None for key in AuditChainHead.objects.values_list("chain_key", flat=True)}
+        return sorted(ids, key=lambda i: (i is not None, i or 0))

@@ -9,11 +9,14 @@ from django.db.models.signals import post_migrate
 def _grant_privileges(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     from django.conf import settings
 
-    from records.models import AuditEvent
+    from records.models import AuditChainHead, AuditEvent
     from tenants.rls import grant_app_role_privileges
 
     grant_app_role_privileges(
-        settings.DATABASE_APP_ROLE, append_only_tables=[AuditEvent._meta.db_table]
+        settings.DATABASE_APP_ROLE,
+        append_only_tables=[AuditEvent._meta.db_table],
+        # The head only advances (trigger, records migration 0004); it is never removed.
+        undeletable_tables=[AuditChainHead._meta.db_table],
     )
 
 

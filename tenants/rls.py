@@ -60,10 +60,14 @@ class EnableRowLevelSecurity(Operation):
         for sql in statements:
             schema_editor.execute(sql)
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         self._run(schema_editor, _enable_sql(self._table(app_label, to_state)))
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         self._run(schema_editor, _disable_sql(self._table(app_label, from_state)))
 
     def describe(self) -> str:
@@ -84,8 +88,15 @@ def tenant_models() -> list[type[models.Model]]:
     return found
 
 
-def grant_app_role_privileges(role: str, *, append_only_tables: list[str]) -> bool:
+def grant_app_role_privileges(
+    role: str,
+    *,
+    append_only_tables: list[str],
+    undeletable_tables: tuple[str, ...] | list[str] = (),
+) -> bool:
     """Give the application role data access (not DDL); append-only tables get no UPDATE/DELETE.
+
+    Undeletable tables keep UPDATE (a trigger limits what may change) but lose DELETE.
 
     Runs after every ``migrate`` as the schema owner. Returns False when the role is absent.
     """
@@ -105,4 +116,6 @@ def grant_app_role_privileges(role: str, *, append_only_tables: list[str]) -> bo
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
         for table in append_only_tables:
             cursor.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM {quoted}')
+        for table in undeletable_tables:
+            cursor.execute(f'REVOKE DELETE, TRUNCATE ON "{table}" FROM {quoted}')
     return True

@@ -39,8 +39,10 @@ class Command(BaseCommand):
             return self.style.SUCCESS(f"OK {label}: {report.count} events")
         event = report.broken_event
         where = (
-            f"event id={event.pk} sequence={event.sequence} action={event.action}" if event else ""
+            f" at event id={event.pk} sequence={event.sequence} action={event.action}"
+            if event
+            else ""
         )
         return self.style.ERROR(
-            f"BROKEN {label}: {report.problem} at {where} (after {report.count} intact events)"
+            f"BROKEN {label}: {report.problem}{where} (after {report.count} intact events)"
         )
