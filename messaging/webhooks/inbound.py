@@ -180,9 +180,9 @@ def _read(
     wa_id = _identity(message.get("from"), 32)
     user_id = _identity(message.get("from_user_id"), 128)
     profile = batch.profile(wa_id, user_id)
-    if profile is not None and not (wa_id or user_id):
-        wa_id = _identity(profile.get("wa_id"), 32)
-        user_id = _identity(profile.get("user_id"), 128)
+    if profile is not None:  # 2026 contacts[] add user_id next to wa_id (cloud-api.md §10)
+        wa_id = wa_id or _identity(profile.get("wa_id"), 32)
+        user_id = user_id or _identity(profile.get("user_id"), 128)
     if not (wa_id or user_id):
         raise InvalidChange(f"message {wamid[:80]} has no sender (from / from_user_id)")
     context = message.get("context") if isinstance(message.get("context"), dict) else {}

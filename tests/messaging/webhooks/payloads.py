@@ -74,8 +74,19 @@ def inbound_text(
     }
 
 
-def contact(wa_id: str, name: str = "Sheena Nelson") -> dict[str, Any]:
-    return {"profile": {"name": name}, "wa_id": wa_id}
+def contact(
+    wa_id: str, name: str = "Sheena Nelson", *, user_id: str | None = None
+) -> dict[str, Any]:
+    """``value.contacts[]`` of an inbound message; 2026 payloads add ``user_id`` (BSUID)."""
+    found: dict[str, Any] = {"profile": {"name": name}, "wa_id": wa_id}
+    if user_id is not None:
+        found["user_id"] = user_id
+    return found
+
+
+def status_contact(wa_id: str, user_id: str | None = None) -> dict[str, Any]:
+    """``value.contacts[]`` beside ``statuses`` (2026); a 131026 may name only the wa_id."""
+    return {"wa_id": wa_id} if user_id is None else {"wa_id": wa_id, "user_id": user_id}
 
 
 def status(
