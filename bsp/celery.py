@@ -19,6 +19,7 @@ class CeleryQueue(StrEnum):
     WEBHOOKS = "webhooks"
     MEDIA = "media"
     HOUSEKEEPING = "housekeeping"
+    EVENTS = "events"
     DEFAULT = "default"
 
 
@@ -40,6 +41,18 @@ app.conf.beat_schedule = {
     "messaging.apply_parked_statuses": {
         "task": "messaging.apply_parked_statuses",
         "schedule": 60.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # The event dispatcher is woken after each publishing commit; this is the safety net
+    # (a lost wake-up, or Redis down for a while) and, in the demo, the only run.
+    "events.dispatch_events": {
+        "task": "events.dispatch_events",
+        "schedule": 15.0,
+        "options": {"queue": CeleryQueue.EVENTS.value},
+    },
+    "events.prune_events": {
+        "task": "events.prune_events",
+        "schedule": 3600.0,
         "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
     },
     "records.verify_audit_chains": {
