@@ -87,8 +87,13 @@ class Media:
     link: str | None = None
     caption: str | None = None
     filename: str | None = None
+    voice: bool = False  # audio only: play as a voice note (OGG/Opus, cloud-api.md §10)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.voice, bool):
+            _fail(f"{self.kind}.voice", "must be true or false")
+        if self.voice and self.kind != "audio":
+            _fail(f"{self.kind}.voice", "only audio can be a voice note")
         if self.kind not in MEDIA_KINDS:
             _fail("type", f"must be one of {', '.join(MEDIA_KINDS)}")
         if (self.media_id is None) == (self.link is None):
@@ -116,6 +121,8 @@ class Media:
             body["caption"] = self.caption
         if self.filename is not None:
             body["filename"] = self.filename
+        if self.voice:
+            body["voice"] = True
         return body
 
 
@@ -131,8 +138,8 @@ def video(
     return Media("video", media_id, link, caption)
 
 
-def audio(media_id: str | None = None, *, link: str | None = None) -> Media:
-    return Media("audio", media_id, link)
+def audio(media_id: str | None = None, *, link: str | None = None, voice: bool = False) -> Media:
+    return Media("audio", media_id, link, voice=voice)
 
 
 def sticker(media_id: str | None = None, *, link: str | None = None) -> Media:
@@ -540,6 +547,116 @@ class Flow:
             params["flow_action_payload"] = action_payload
         out = _interactive("flow", self.header, self.body, self.footer)
         out["action"] = {"name": "flow", "parameters": params}
+        return out
+
+
+@dataclass(frozen=True)
+class LocationRequest:
+    """Ask the citizen to share a location (a "Send location" button)."""
+
+    body: str
+    message_type: ClassVar[str] = "interactive"
+
+    def __post_init__(self) -> None:
+        _interactive_common(self.body, None, body_required=True)
+
+    def payload(self) -> Json:
+        out = _interactive("location_request_message", None, self.body, None)
+        out["action"] = {"name": "send_location"}
+        return out
+
+
+@dataclass(frozen=True)
+class ContactInfoRequest:
+    """Ask a citizen known only by a username / business-scoped id for their phone number
+    (a fixed "Share contact info" button); the answer arrives as a ``contacts`` message."""
+
+    body: str
+    message_type: ClassVar[str] = "interactive"
+
+    def __post_init__(self) -> None:
+        _interactive_common(self.body, None, body_required=True)
+
+    def payload(self) -> Json:
+        out = _interactive("request_contact_info", None, self.body, None)
+        out["action"] = {"name": "request_contact_info"}
+        return out
+
+
+@dataclass(frozen=True)
+class CarouselCard:
+    """One card: an image or video header, optional text, and either one URL button
+    (``display_text`` + ``url``) or one or two quick replies."""
+
+    header: Header
+    body: str | None = None
+    display_text: str | None = None
+    url: str | None = None
+    quick_replies: Sequence[ReplyButton] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(self, "quick_replies")
+
+    @property
+    def kind(self) -> str:
+        return "button" if self.quick_replies else "cta_url"
+
+    def check(self, where: str) -> None:
+        if self.header.type not in ("image", "video"):
+            _fail(f"{where}.header.type", "cards take an image or a video header")
+        _optional_text(self.body, f"{where}.body.text", 160)
+        has_url = self.display_text is not None or self.url is not None
+        if has_url == bool(self.quick_replies):
+            _fail(f"{where}.action", "give either a URL button or quick replies")
+        if has_url:
+            _require_text(self.display_text, f"{where}.action.parameters.display_text", 20)
+            _require_https(str(self.url), f"{where}.action.parameters.url")
+            return
+        if len(self.quick_replies) > 2:
+            _fail(f"{where}.action.buttons", "a card has at most 2 quick replies")
+        for i, button in enumerate(self.quick_replies):
+            _require_text(button.id, f"{where}.action.buttons[{i}].quick_reply.id", 256)
+            _require_text(button.title, f"{where}.action.buttons[{i}].quick_reply.title", 20)
+
+    def to_json(self, index: int) -> Json:
+        card: Json = {"card_index": index, "type": self.kind, "header": self.header.to_json()}
+        if self.body is not None:
+            card["body"] = {"text": self.body}
+        if self.quick_replies:
+            buttons = [
+                {"type": "quick_reply", "quick_reply": {"id": b.id, "title": b.title}}
+                for b in self.quick_replies
+            ]
+            card["action"] = {"buttons": buttons}
+        else:
+            params = {"display_text": self.display_text, "url": self.url}
+            card["action"] = {"name": "cta_url", "parameters": params}
+        return card
+
+
+@dataclass(frozen=True)
+class Carousel:
+    """Interactive media carousel: a body and 2-10 horizontally scrolling cards, all with
+    the same header type and the same buttons (kind and count). No header or footer."""
+
+    body: str
+    cards: Sequence[CarouselCard]
+    message_type: ClassVar[str] = "interactive"
+
+    def __post_init__(self) -> None:
+        _freeze(self, "cards")
+        _interactive_common(self.body, None, body_required=True)
+        if not 2 <= len(self.cards) <= 10:
+            _fail("interactive.action.cards", f"needs 2 to 10 cards, got {len(self.cards)}")
+        for i, card in enumerate(self.cards):
+            card.check(f"interactive.action.cards[{i}]")
+        shapes = {(c.header.type, c.kind, len(c.quick_replies)) for c in self.cards}
+        if len(shapes) > 1:
+            _fail("interactive.action.cards", "every card needs the same header type and buttons")
+
+    def payload(self) -> Json:
+        out = _interactive("carousel", None, self.body, None)
+        out["action"] = {"cards": [card.to_json(i) for i, card in enumerate(self.cards)]}
         return out
 
 

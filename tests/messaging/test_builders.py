@@ -192,3 +192,82 @@ def test_invalid_input_never_reaches_the_simulator(simulator, sim_number):
     with pytest.raises(InvalidMessageError):
         client.send("15551230001", b.Media("audio", "123", caption="nope"))
     assert simulator.messages(sim_number["id"]) == []
+
+
+# --- 2026 types: voice notes, location and contact-info requests, carousels -----------------
+
+
+def test_only_audio_can_be_a_voice_note():
+    assert _field_of(lambda: b.Media("image", "123", voice=True)) == "image.voice"
+
+
+def test_a_voice_note_is_audio_with_voice_true():
+    assert b.audio("123", voice=True).payload() == {"id": "123", "voice": True}
+
+
+def test_a_location_request_needs_a_body():
+    assert _field_of(lambda: b.LocationRequest(" ")) == "interactive.body.text"
+
+
+def test_a_contact_info_request_body_is_at_most_1024_characters():
+    assert _field_of(lambda: b.ContactInfoRequest("x" * 1025)) == "interactive.body.text"
+
+
+def _url_card(n: int, header: str = "image") -> b.CarouselCard:
+    return b.CarouselCard(
+        b.Header(header, link=f"https://cdn.example.com/{n}.jpg"),
+        display_text="Open",
+        url=f"https://city.example/{n}",
+    )
+
+
+@pytest.mark.parametrize("count", [1, 11])
+def test_a_carousel_needs_2_to_10_cards(count):
+    cards = [_url_card(n) for n in range(count)]
+    assert _field_of(lambda: b.Carousel("Parks", cards)) == "interactive.action.cards"
+
+
+def test_carousel_cards_share_one_header_type():
+    cards = [_url_card(0, "image"), _url_card(1, "video")]
+    assert _field_of(lambda: b.Carousel("Parks", cards)) == "interactive.action.cards"
+
+
+def test_carousel_cards_share_one_kind_of_button():
+    quick = b.CarouselCard(
+        b.Header("image", link="https://cdn.example.com/q.jpg"),
+        quick_replies=[b.ReplyButton("q", "Pick")],
+    )
+    assert _field_of(lambda: b.Carousel("Parks", [_url_card(0), quick])) == (
+        "interactive.action.cards"
+    )
+
+
+def test_a_carousel_card_takes_an_image_or_video_header_only():
+    card = b.CarouselCard(b.Header("text", "Hi"), display_text="Open", url="https://x.example")
+    assert _field_of(lambda: b.Carousel("Parks", [card, card])) == (
+        "interactive.action.cards[0].header.type"
+    )
+
+
+def test_a_carousel_card_has_a_url_button_or_quick_replies_not_both():
+    card = b.CarouselCard(
+        b.Header("image", link="https://cdn.example.com/q.jpg"),
+        display_text="Open",
+        url="https://x.example",
+        quick_replies=[b.ReplyButton("q", "Pick")],
+    )
+    assert _field_of(lambda: b.Carousel("Parks", [card, card])) == (
+        "interactive.action.cards[0].action"
+    )
+
+
+def test_a_carousel_card_text_is_at_most_160_characters():
+    card = b.CarouselCard(
+        b.Header("image", link="https://cdn.example.com/q.jpg"),
+        body="x" * 161,
+        display_text="Open",
+        url="https://x.example",
+    )
+    assert _field_of(lambda: b.Carousel("Parks", [card, card])) == (
+        "interactive.action.cards[0].body.text"
+    )

@@ -30,6 +30,10 @@ MESSAGES = {
         b.audio(link="https://cdn.example.com/a.ogg"),
         {"link": "https://cdn.example.com/a.ogg"},
     ),
+    "audio_voice_note": (
+        b.audio(link="https://cdn.example.com/note.ogg", voice=True),
+        {"link": "https://cdn.example.com/note.ogg", "voice": True},
+    ),
     "document_by_link": (
         b.document(link="https://cdn.example.com/r.pdf", caption="Receipt", filename="r.pdf"),
         {"link": "https://cdn.example.com/r.pdf", "caption": "Receipt", "filename": "r.pdf"},
@@ -168,6 +172,95 @@ MESSAGES = {
                     "flow_action": "navigate",
                     "flow_action_payload": {"screen": "WELCOME", "data": {"name": "Jim"}},
                 },
+            },
+        },
+    ),
+    "location_request": (
+        b.LocationRequest("Where is the pothole?"),
+        {
+            "type": "location_request_message",
+            "body": {"text": "Where is the pothole?"},
+            "action": {"name": "send_location"},
+        },
+    ),
+    "contact_info_request": (
+        b.ContactInfoRequest("Please share your number so the clerk can call you."),
+        {
+            "type": "request_contact_info",
+            "body": {"text": "Please share your number so the clerk can call you."},
+            "action": {"name": "request_contact_info"},
+        },
+    ),
+    "carousel_of_url_cards": (
+        b.Carousel(
+            "Parks near you",
+            [
+                b.CarouselCard(
+                    b.Header("image", link=f"https://cdn.example.com/{n}.jpg"),
+                    body=f"Park {n}",
+                    display_text="Open map",
+                    url=f"https://city.example/parks/{n}",
+                )
+                for n in (1, 2)
+            ],
+        ),
+        {
+            "type": "carousel",
+            "body": {"text": "Parks near you"},
+            "action": {
+                "cards": [
+                    {
+                        "card_index": i,
+                        "type": "cta_url",
+                        "header": {
+                            "type": "image",
+                            "image": {"link": f"https://cdn.example.com/{n}.jpg"},
+                        },
+                        "body": {"text": f"Park {n}"},
+                        "action": {
+                            "name": "cta_url",
+                            "parameters": {
+                                "display_text": "Open map",
+                                "url": f"https://city.example/parks/{n}",
+                            },
+                        },
+                    }
+                    for i, n in enumerate((1, 2))
+                ]
+            },
+        },
+    ),
+    "carousel_of_quick_reply_cards": (
+        b.Carousel(
+            "Which office?",
+            [
+                b.CarouselCard(
+                    b.Header("video", media_id=f"10{n}"),
+                    quick_replies=[b.ReplyButton(f"office_{n}", "This one")],
+                )
+                for n in (1, 2, 3)
+            ],
+        ),
+        {
+            "type": "carousel",
+            "body": {"text": "Which office?"},
+            "action": {
+                "cards": [
+                    {
+                        "card_index": i,
+                        "type": "button",
+                        "header": {"type": "video", "video": {"id": f"10{n}"}},
+                        "action": {
+                            "buttons": [
+                                {
+                                    "type": "quick_reply",
+                                    "quick_reply": {"id": f"office_{n}", "title": "This one"},
+                                }
+                            ]
+                        },
+                    }
+                    for i, n in enumerate((1, 2, 3))
+                ]
             },
         },
     ),
