@@ -17,6 +17,7 @@ COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && SECRET_KEY=collectstatic-only-0123456789abcdefghijklmnop \
        FIELD_ENCRYPTION_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LWtleS0wMTIzNDU2Nzg= \
+       WHATSAPP_APP_SECRET=collectstatic-only \
        python manage.py collectstatic --noinput -v0
 USER civic
 EXPOSE 8000

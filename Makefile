@@ -45,7 +45,7 @@ check: install-dev
 	DJANGO_SETTINGS_MODULE=bsp.settings.production DEBUG=0 \
 	  SECRET_KEY=check-deploy-only-0123456789abcdefghijklmnopqrstuvwxyz \
 	  FIELD_ENCRYPTION_KEY=dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0= \
-	  DATABASE_URL=sqlite:///:memory: \
+	  WHATSAPP_APP_SECRET=check-deploy-only DATABASE_URL=sqlite:///:memory: \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(TEST) DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST) DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null

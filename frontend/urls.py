@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from frontend import views
+from frontend import console, views
 
 app_name = "frontend"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("console/", console.console, name="console"),
     path("agency/switch/", views.switch_agency, name="switch_agency"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.invite_member, name="invite_member"),

@@ -61,6 +61,8 @@ def _site_root(request: HttpRequest) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     agency = request.agency
     if agency is None:
+        if request.user.is_superuser:  # a platform operator: their place is the console
+            return redirect("frontend:console")
         return render(request, "frontend/no_agency.html")
     context = {
         "agency": agency,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -103,3 +104,21 @@ def wabas_of(agency: Agency) -> QuerySet[WhatsAppBusinessAccount]:
 
 def api_credentials_of(agency: Agency) -> QuerySet[ApiCredential]:
     return ApiCredential.objects.filter(agency=agency).select_related("created_by")
+
+
+@dataclass(frozen=True)
+class AgencyOverview:
+    agency: Agency
+    member_count: int
+    phone_number_count: int
+
+
+def agencies_overview() -> list[AgencyOverview]:
+    """Every agency with its size, for the platform operators' console (cross-agency)."""
+    with system_scope():
+        members = dict(Membership.objects.values_list("agency").annotate(n=Count("id")).order_by())
+        numbers = dict(PhoneNumber.objects.values_list("agency").annotate(n=Count("id")).order_by())
+        return [
+            AgencyOverview(agency, members.get(agency.pk, 0), numbers.get(agency.pk, 0))
+            for agency in Agency.objects.order_by("name")
+        ]

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc served from our static files: the docs work offline
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -59,16 +60,20 @@ INSTALLED_APPS = [
     "templates_mgr",
     "inbox",
     "frontend",
+    "bsp.apps.BspConfig",  # start-up checks of the configuration (bsp/checks.py)
 ]
 
 MIDDLEWARE = [
     "bsp.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "bsp.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bsp.security.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -226,6 +231,40 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Multi-tenant WhatsApp Business platform for government agencies.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # drf-spectacular-sidecar: the docs load Redoc/Swagger UI from our static files.
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+# --- Response headers -----------------------------------------------------------------
+# No inline scripts or styles anywhere in the staff UI: scripts (htmx included) and styles
+# are static files. The QR code of TOTP enrollment is a data: image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features the staff UI never uses (bsp.security.PermissionsPolicyMiddleware): an empty
+# allowlist denies them to the page and to anything it frames.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
 }
 
 # --- Storage --------------------------------------------------------------------------
@@ -238,7 +277,7 @@ AWS_S3_REGION_NAME = env.str("S3_REGION", default="us-east-1")
 AWS_ACCESS_KEY_ID = env_secret("S3_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env_secret("S3_SECRET_ACCESS_KEY", default="")
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from bsp.startup import fernet_key_problem
+
 from .base import *
 from .base import INSECURE_SECRET_KEY, env
 
 
-def check_production_settings(*, debug: bool, secret_key: str, encryption_key: str) -> None:
+def check_production_settings(
+    *, debug: bool, secret_key: str, encryption_key: str, app_secret: str
+) -> None:
     """Refuse to start with settings that are unsafe in production; name the culprit."""
     if debug:
         raise ImproperlyConfigured("DEBUG must be off in production: unset DEBUG or set DEBUG=0.")
@@ -23,9 +27,23 @@ def check_production_settings(*, debug: bool, secret_key: str, encryption_key: s
             "key, e.g. from `python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'`."
         )
+    problem = fernet_key_problem(encryption_key)
+    if problem:
+        raise ImproperlyConfigured(problem)
+    if not app_secret.strip():
+        raise ImproperlyConfigured(
+            "WHATSAPP_APP_SECRET is empty: set it (or WHATSAPP_APP_SECRET_FILE) to the app "
+            "secret of the platform's Meta app (App settings > Basic). Without it no webhook "
+            "signed by the platform's app can be verified."
+        )
 
 
-check_production_settings(debug=DEBUG, secret_key=SECRET_KEY, encryption_key=FIELD_ENCRYPTION_KEY)
+check_production_settings(
+    debug=DEBUG,
+    secret_key=SECRET_KEY,
+    encryption_key=FIELD_ENCRYPTION_KEY,
+    app_secret=WHATSAPP_APP_SECRET,
+)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
