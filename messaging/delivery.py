@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from bsp.celery import CeleryQueue
 from bsp.redis import redis_client
+from messaging import wa_ids
 from messaging.models import Contact, Conversation, Message
 from messaging.ratelimit import BULK_RESERVE, PAIR_INTERVAL_SECONDS, ThroughputLimiter
 from messaging.webhooks import statuses
@@ -189,6 +190,8 @@ def deliver(message_id: int) -> str:
     )
     if recorded:
         _apply_early_statuses(number.pk, [result.wamid])
+        answered = (message.contact_id, message.contact.wa_id or "", result.wa_id or "")
+        wa_ids.adopt_canonical_wa_ids(message.agency_id, [answered])
     return "accepted"
 
 
@@ -466,6 +469,14 @@ def _record_batch(number: PhoneNumber, rows: list[Claimed], results: list[Any]) 
         else:
             failed[row.id] = result
     _mark_accepted(number, accepted)
+    wa_ids.adopt_canonical_wa_ids(
+        number.agency_id,
+        [
+            (row.contact_id, row.wa_id, result.wa_id or "")
+            for row, result in zip(rows, results, strict=True)
+            if isinstance(result, SendResult) and result.wa_id and result.wa_id != row.wa_id
+        ],
+    )
     _retry_or_give_up(number, retry)
     _fail_all(failed)
     counts.update(accepted=len(accepted), retry=len(retry), failed=len(failed))

@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import phonenumbers
 from django.utils import timezone
 
+from messaging import wa_ids
 from messaging.models import Consent, Contact, Conversation, Message
 from messaging.whatsapp import builders
 from templates_mgr.models import MessageTemplate
@@ -102,8 +103,16 @@ def check_sender(agency: Agency, number: PhoneNumber) -> None:
 _GROUP_ID = re.compile(r"@|^\d{7,15}-\d{9,10}$")
 
 
+_FORMATTING = re.compile(r"[\s()+\-.]")
+
+
 def normalize_recipient(to: str) -> str:
-    """The WhatsApp id (digits of an E.164 number) for ``to``, or SendRefused."""
+    """The WhatsApp id for ``to``, or SendRefused.
+
+    A dialable number is reduced to its E.164 digits (``+1 (415) 555-0100`` → ``14155550100``);
+    anything else is taken as a wa_id as WhatsApp reports it, valid by WhatsApp's rules
+    (digits, a country calling code, a plausible length: ``messaging.wa_ids``), so a Mexican
+    ``521…`` citizen, whom libphonenumber rejects, can be answered."""
     text = (to or "").strip()
     if _GROUP_ID.search(text):
         raise SendRefused(
@@ -114,13 +123,16 @@ def normalize_recipient(to: str) -> str:
         parsed = phonenumbers.parse(candidate, None)
     except phonenumbers.NumberParseException:
         parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise SendRefused(
-            Rule.INVALID_RECIPIENT,
-            f"“{to}” is not a valid phone number with its country code.",
-            to=to,
-        )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+    digits = _FORMATTING.sub("", text)
+    if wa_ids.is_wa_id(digits):
+        return digits
+    raise SendRefused(
+        Rule.INVALID_RECIPIENT,
+        f"“{to}” is not a valid phone number with its country code.",
+        to=to,
+    )
 
 
 def check_recipient(contact: Contact) -> None:

@@ -118,6 +118,15 @@ def normalize_to(to: Any) -> str:
     return digits
 
 
+def canonical_wa_id(digits: str) -> str:
+    """The wa_id WhatsApp reports for a dialled number: Mexican mobiles are ``521`` + 10
+    digits, however they were dialled (cloud-api.md §8, §10). Other countries' quirks
+    (Brazil's ninth digit) depend on the account and are not modelled."""
+    if digits.startswith("52") and len(digits) == 12:
+        return "521" + digits[2:]
+    return digits
+
+
 def validate_mark_read(body: dict[str, Any], strict: bool) -> None:
     if body.get("status") != "read":
         raise invalid_parameter("Param status must be 'read'.")
@@ -137,7 +146,7 @@ def validate_send(body: dict[str, Any], strict: bool) -> tuple[str, str]:
     """Validate a send body; returns ``(message type, normalized wa_id)``."""
     if body.get("recipient_type", "individual") != "individual":
         raise invalid_parameter("Param recipient_type: only 'individual' is simulated.")
-    wa_id = normalize_to(body.get("to"))
+    wa_id = canonical_wa_id(normalize_to(body.get("to")))
     kind = body.get("type", "text")  # Meta defaults a missing type to text
     if kind not in MESSAGE_TYPES:
         allowed = ", ".join(sorted(t.upper() for t in MESSAGE_TYPES))
