@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from messaging.models import Conversation
-from messaging.webhooks import inbound
+from messaging.webhooks.inbound import contacts as inbound_contacts
 from tests.messaging.webhooks.test_inbound_batches import (  # noqa: F401  (collected here again)
     a_change,
     citizens,
@@ -40,7 +40,7 @@ from tests.messaging.webhooks.test_inbound_conversations import (  # noqa: F401
 @pytest.fixture(autouse=True)
 def portable_path(monkeypatch):
     """What `inbound` sees of the database: anything but PostgreSQL."""
-    monkeypatch.setattr(inbound, "connection", SimpleNamespace(vendor="sqlite"))
+    monkeypatch.setattr(inbound_contacts, "connection", SimpleNamespace(vendor="sqlite"))
 
 
 def test_the_portable_path_uses_no_postgresql_only_sql(wa_number, scope_a):

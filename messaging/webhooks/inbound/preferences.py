@@ -1,0 +1,85 @@
+"""``user_preferences`` (marketing stop/resume inside WhatsApp) → consent records."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils import timezone
+
+from messaging import policy
+from messaging.models import Consent, Contact
+from messaging.webhooks.changes import Change, InvalidChange, unix_time
+from messaging.webhooks.inbound.batch import (
+    COMPONENT,
+    _Batch,
+    _identity,
+    _items,
+    _profile_name,
+)
+from messaging.webhooks.inbound.contacts import (
+    _contact,
+)
+from records.audit import Actor, record_event
+
+logger = logging.getLogger(__name__)
+
+
+_PREFERENCE_STATUS = {
+    "stop": Consent.Status.OPTED_OUT,
+    "resume": Consent.Status.OPTED_IN,
+    "signup": Consent.Status.OPTED_IN,  # the citizen asked for this business's offers
+}
+
+
+# --- user preferences ---------------------------------------------------------------------------
+
+
+def handle_user_preferences(change: Change) -> None:
+    """A citizen stopped (or resumed) marketing messages inside WhatsApp: Meta will refuse
+    our marketing templates (131050) until they resume, so the policy refuses them first."""
+    batch = _Batch.of(change)
+    for item in _items(change.value, "user_preferences"):
+        status = _PREFERENCE_STATUS.get(str(item.get("value", "")).lower())
+        if item.get("category") != "marketing_messages" or status is None:
+            logger.info("user preference ignored: %s/%s", item.get("category"), item.get("value"))
+            continue
+        wa_id = _identity(item.get("wa_id"), 32)
+        user_id = _identity(item.get("user_id"), 128)
+        if not (wa_id or user_id):
+            raise InvalidChange("a user preference names no user (wa_id / user_id)")
+        contact = _contact(batch, wa_id, user_id, _profile_name(batch.profile(wa_id, user_id)))
+        _record_preference(batch, contact, status, item)
+
+
+def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[str, Any]) -> None:
+    recorded_at = min(unix_time(item.get("timestamp")) or timezone.now(), timezone.now())
+    # Serializes two deliveries of the same preference, so the check below is exact.
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    consents = Consent.objects.filter(
+        contact=contact,
+        topic=policy.WHATSAPP_MARKETING_TOPIC,
+        source=Consent.Source.WHATSAPP_PREFERENCES,
+    )
+    if consents.filter(status=status, recorded_at=recorded_at).exists():
+        return  # a redelivery
+    consent = Consent.objects.create(
+        agency_id=batch.agency_id,
+        contact=contact,
+        topic=policy.WHATSAPP_MARKETING_TOPIC,
+        status=status,
+        source=Consent.Source.WHATSAPP_PREFERENCES,
+        evidence={**item, "phone_number_id": batch.change.route.phone_number_id},
+        recorded_at=recorded_at,
+    )
+    record_event(
+        agency_id=batch.agency_id,
+        actor=Actor.system(COMPONENT),
+        action=f"consent.{status}",
+        target=consent,
+        changes={
+            "contact": contact.pk,
+            "topic": policy.WHATSAPP_MARKETING_TOPIC,
+            "source": Consent.Source.WHATSAPP_PREFERENCES.value,
+        },
+    )
