@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -25,6 +25,23 @@ class InviteMemberForm(forms.Form):
 
 class ChangeRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class RemoveMemberForm(forms.Form):
+    """Confirms a removal; the leaver's API keys may first go to another admin."""
+
+    transfer_to = forms.ModelChoiceField(
+        label="Transfer their API keys to",
+        queryset=None,
+        required=False,
+        empty_label="Nobody: revoke the keys",
+        help_text="Keys kept by another admin keep working; the others are revoked.",
+    )
+
+    def __init__(self, *args: Any, admins: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["transfer_to"].queryset = admins
+        self.fields["transfer_to"].label_from_instance = lambda m: m.user.email
 
 
 class SetPasswordForm(forms.Form):
@@ -61,7 +78,7 @@ class SetPasswordForm(forms.Form):
         return password
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", "The two passwords do not match.")
@@ -115,7 +132,7 @@ class AddPhoneNumberForm(forms.Form):
 
     def __init__(self, *args: Any, wabas: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["waba"].queryset = wabas
+        cast(forms.ModelChoiceField, self.fields["waba"]).queryset = wabas
 
     def clean_phone_number_id(self) -> str:
         return _digits(self.cleaned_data["phone_number_id"], "A phone number ID")

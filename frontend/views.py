@@ -27,6 +27,7 @@ from frontend.forms import (
     ChangeRoleForm,
     ConnectWabaForm,
     InviteMemberForm,
+    RemoveMemberForm,
     SetPasswordForm,
     SwitchAgencyForm,
 )
@@ -40,7 +41,9 @@ from tenants.selectors import (
     api_credentials_of,
     find_invitation,
     get_membership,
+    live_api_credentials_created_by,
     members_of,
+    other_admins,
     pending_invitations,
     phone_numbers_of,
     wabas_of,
@@ -153,20 +156,38 @@ def change_member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agency_perm_required(Perm.MANAGE_MEMBERS)
-def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET asks for confirmation; POST removes the member and ends their sessions."""
+def remove_member(request: MemberRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation, naming the API keys the member created (they are revoked
+    unless transferred to another admin); POST removes the member and ends their sessions."""
     membership = get_object_or_404(members_of(request.agency), pk=pk)
-    if request.method != "POST":
-        return render(request, "frontend/members/remove.html", {"member": membership})
+    admins = other_admins(request.agency, membership)
+    form = RemoveMemberForm(request.POST if request.method == "POST" else None, admins=admins)
+    if request.method != "POST" or not form.is_valid():
+        context = {
+            "member": membership,
+            "form": form,
+            "keys": live_api_credentials_created_by(request.agency, membership.user),
+            "can_transfer": admins.exists(),
+        }
+        return render(request, "frontend/members/remove.html", context)
     email = membership.user.email
+    transfer_to = form.cleaned_data["transfer_to"]
     try:
-        services.remove_member(
-            actor=Actor.from_request(request), agency=request.agency, membership=membership
+        revoked = services.remove_member(
+            actor=Actor.from_request(request),
+            agency=request.agency,
+            membership=membership,
+            transfer_api_credentials_to=transfer_to,
         )
     except ApplicationError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{email} was removed and signed out everywhere.")
+        if transfer_to is not None:
+            messages.success(request, f"Their API keys now belong to {transfer_to.user.email}.")
+        if revoked:
+            names = ", ".join(f"“{credential.name}”" for credential in revoked)
+            messages.success(request, f"Their API keys were revoked: {names}.")
     return redirect("frontend:members")
 
 

@@ -36,6 +36,7 @@ from messaging.models import Consent, Contact, Conversation, Message
 from messaging.whatsapp import builders
 from templates_mgr.models import MessageTemplate
 from tenants.models import Agency, BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
+from tenants.services import AgencySuspended, ensure_agency_active
 
 WINDOW = timedelta(hours=24)
 # `user_preferences` webhooks (the citizen tapped "Stop promotions" / "Resume" inside
@@ -86,10 +87,10 @@ def _local(moment: datetime, agency: Agency) -> str:
 
 
 def check_sender(agency: Agency, number: PhoneNumber) -> None:
-    if not agency.is_active:
-        raise SendRefused(
-            Rule.SENDER_UNAVAILABLE, f"{agency.name} is suspended: no messages can be sent."
-        )
+    try:
+        ensure_agency_active(agency)  # the guard every state-changing service shares
+    except AgencySuspended as exc:
+        raise SendRefused(Rule.SENDER_UNAVAILABLE, str(exc), agency_status=agency.status) from exc
     if not number.can_send:
         raise SendRefused(
             Rule.SENDER_UNAVAILABLE,
@@ -316,7 +317,8 @@ def check_opt_in(contact: Contact, topic: str) -> None:
             topic=topic,
             opted_out_at=specific.recorded_at.isoformat(),
         )
-    if (specific or general) is None or (specific or general).status != Consent.Status.OPTED_IN:
+    consent = specific or general
+    if consent is None or consent.status != Consent.Status.OPTED_IN:
         raise SendRefused(
             Rule.NO_OPT_IN,
             "This person has not agreed to receive messages from the agency, so only a reply "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from tenants.models import ApiCredential
@@ -11,6 +11,7 @@ from tenants.scoping import agency_scope, no_scope, system_scope
 from tenants.selectors import find_api_credential, get_membership, memberships_for_request
 
 SESSION_AGENCY_KEY = "agency_id"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def switch_agency(request: HttpRequest, agency_id: int) -> bool:
@@ -65,18 +66,19 @@ class AgencyMiddleware:
             membership = self._resolve_membership(request)
             if membership is not None:
                 request.agency, request.membership = membership.agency, membership
+                refused = _refuse_api_write_while_suspended(request)
+                if refused is not None:
+                    return refused
                 with agency_scope(membership.agency):
                     return self.get_response(request)
         with no_scope():
             return self.get_response(request)
 
-    def _as_api_client(self, request: HttpRequest, credential: ApiCredential) -> HttpResponse:
-        if not credential.agency.is_active:
-            return JsonResponse(
-                {"error": {"code": "agency_suspended", "message": "This agency is suspended."}},
-                status=403,
-            )
+    def _as_api_client(self, request: AgencyRequest, credential: ApiCredential) -> HttpResponse:
         request.agency, request.api_credential = credential.agency, credential
+        refused = _refuse_api_write_while_suspended(request)
+        if refused is not None:
+            return refused
         with agency_scope(credential.agency):
             if (
                 not credential.last_used_at
@@ -85,7 +87,20 @@ class AgencyMiddleware:
                 ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
             return self.get_response(request)
 
-    def _resolve_membership(self, request: HttpRequest):
+    def process_exception(
+        self, request: AgencyRequest, exception: Exception
+    ) -> HttpResponse | None:
+        """A page whose service refused because the agency is suspended: say why (403)."""
+        from tenants.services import AgencySuspended
+
+        if not isinstance(exception, AgencySuspended):
+            return None
+        if request.path.startswith("/api/"):
+            return _suspended_json(str(exception))
+        context = {"reason": str(exception)}
+        return render(request, "frontend/suspended.html", context, status=403)
+
+    def _resolve_membership(self, request: SignedInRequest) -> Membership | None:
         agency_id = request.session.get(SESSION_AGENCY_KEY)
         if agency_id is not None:
             membership = get_membership(agency_id=agency_id, user=request.user)
@@ -97,6 +112,28 @@ class AgencyMiddleware:
             return None
         request.session[SESSION_AGENCY_KEY] = memberships[0].agency_id
         return memberships[0]
+
+
+def _suspended_json(message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": "agency_suspended", "message": message}}, status=403)
+
+
+def _refuse_api_write_while_suspended(request: AgencyRequest) -> JsonResponse | None:
+    """The API's one check: a suspended agency's API reads, but refuses every unsafe method.
+
+    Here rather than in each view, so that an endpoint added later cannot forget it.
+    """
+    agency = request.agency
+    if (
+        agency is None
+        or agency.is_active
+        or request.method in SAFE_METHODS
+        or not request.path.startswith("/api/")
+    ):
+        return None
+    from tenants.services import suspension_reason
+
+    return _suspended_json(suspension_reason(agency))
 
 
 class MfaRequiredMiddleware:

@@ -19,7 +19,7 @@ from tenants.models import (
     PhoneNumber,
     WhatsAppBusinessAccount,
 )
-from tenants.permissions import ROLES_REQUIRING_MFA
+from tenants.permissions import ROLES_REQUIRING_MFA, Role
 from tenants.scoping import agency_scope, system_scope
 
 
@@ -100,6 +100,20 @@ def phone_numbers_of(agency: Agency) -> QuerySet[PhoneNumber]:
 
 def wabas_of(agency: Agency) -> QuerySet[WhatsAppBusinessAccount]:
     return WhatsAppBusinessAccount.objects.filter(agency=agency).select_related("portfolio")
+
+
+def other_admins(agency: Agency, membership: Membership) -> QuerySet[Membership]:
+    """The agency admins besides ``membership`` (who may take over a leaver's API keys)."""
+    return (
+        Membership.objects.filter(agency=agency, role=Role.AGENCY_ADMIN)
+        .exclude(pk=membership.pk)
+        .select_related("user")
+    )
+
+
+def live_api_credentials_created_by(agency: Agency, user: User) -> QuerySet[ApiCredential]:
+    """The agency's unrevoked API keys that ``user`` created (revoked when they leave)."""
+    return ApiCredential.objects.filter(agency=agency, created_by=user, revoked_at=None)
 
 
 def api_credentials_of(agency: Agency) -> QuerySet[ApiCredential]:

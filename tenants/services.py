@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -25,7 +25,7 @@ from tenants.models import (
 )
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
-from tenants.selectors import sha256_hex
+from tenants.selectors import live_api_credentials_created_by, sha256_hex
 
 INVITATION_TTL = timedelta(days=7)
 User = get_user_model()
@@ -33,6 +33,36 @@ User = get_user_model()
 
 class ApplicationError(Exception):
     """A refused action, with a message a non-technical user can act on."""
+
+
+class AgencySuspended(ApplicationError):
+    """A state change refused because the agency is suspended: it is read-only until reactivated.
+
+    Pages show it like any refusal (plus the banner every page carries), the API answers 403
+    ``agency_suspended`` (``tenants.api.exceptions``), sending refuses it as
+    ``sender_unavailable`` (``messaging.policy.check_sender``).
+    """
+
+    code = "agency_suspended"
+
+
+def suspension_reason(agency: Agency) -> str:
+    return (
+        f"{agency.name} is suspended by the platform operators. Everything stays readable, "
+        "but nothing can be sent or changed (messages, invitations, roles, API keys, "
+        "WhatsApp numbers, templates) until the agency is reactivated."
+    )
+
+
+def ensure_agency_active(agency: Agency) -> None:
+    """The one guard every state-changing service calls first.
+
+    Not called by what only takes access away (removing a member, revoking an invitation or
+    an API key, so a suspended agency can still lock out a leaver) nor by facts that Meta
+    reports (webhooks): those keep the records true.
+    """
+    if not agency.is_active:
+        raise AgencySuspended(suspension_reason(agency))
 
 
 def create_agency(*, actor: Actor, name: str, slug: str, timezone_name: str = "UTC") -> Agency:
@@ -65,7 +95,8 @@ def set_agency_status(*, actor: Actor, agency: Agency, status: str) -> Agency:
     return agency
 
 
-def add_member(*, actor: Actor, agency: Agency, user: AbstractBaseUser, role: str) -> Membership:
+def add_member(*, actor: Actor, agency: Agency, user: AuthUser, role: str) -> Membership:
+    ensure_agency_active(agency)
     with agency_scope(agency), transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             agency=agency, user=user, defaults={"role": role}
@@ -85,12 +116,13 @@ def invite_member(
     *,
     actor: Actor,
     agency: Agency,
-    invited_by: AbstractBaseUser,
+    invited_by: AuthUser | None,
     email: str,
     role: str,
     accept_url_base: str,
 ) -> Invitation:
     """Create an invitation and email its one-time link. Only the token's hash is stored."""
+    ensure_agency_active(agency)
     email = User.objects.normalize_email(email).lower()
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}.")
@@ -140,7 +172,7 @@ def revoke_invitation(*, actor: Actor, agency: Agency, invitation: Invitation) -
 
 
 def accept_invitation(
-    *, actor_ip: str | None, invitation: Invitation, user: AbstractBaseUser
+    *, actor_ip: str | None, invitation: Invitation, user: AuthUser
 ) -> Membership:
     """The invitee (signed in or just registered) joins the agency with the invited role."""
     if user.email.lower() != invitation.email.lower():
@@ -148,6 +180,7 @@ def accept_invitation(
             f"This invitation is for {invitation.email}; sign in with that address to accept it."
         )
     agency = invitation.agency
+    ensure_agency_active(agency)
     actor = Actor(type="user", id=str(user.pk), label=user.email, ip_address=actor_ip)
     with agency_scope(agency), transaction.atomic():
         invitation.accepted_at = timezone.now()
@@ -158,7 +191,7 @@ def accept_invitation(
         return add_member(actor=actor, agency=agency, user=user, role=invitation.role)
 
 
-def create_user_for_invitation(*, invitation: Invitation, password: str) -> AbstractBaseUser:
+def create_user_for_invitation(*, invitation: Invitation, password: str) -> AuthUser:
     user = User(username=invitation.email, email=invitation.email)
     user.set_password(password)
     user.save()
@@ -174,6 +207,7 @@ def _ensure_an_admin_remains(agency: Agency, leaving: Membership) -> None:
 def change_member_role(
     *, actor: Actor, agency: Agency, membership: Membership, role: str
 ) -> Membership:
+    ensure_agency_active(agency)
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}.")
     with agency_scope(agency), transaction.atomic():
@@ -191,11 +225,27 @@ def change_member_role(
     return membership
 
 
-def remove_member(*, actor: Actor, agency: Agency, membership: Membership) -> None:
-    """Remove a member and sign them out everywhere (every session of theirs ends)."""
+def remove_member(
+    *,
+    actor: Actor,
+    agency: Agency,
+    membership: Membership,
+    transfer_api_credentials_to: Membership | None = None,
+) -> list[ApiCredential]:
+    """Remove a member, sign them out everywhere and revoke the API keys they created.
+
+    A leaver's keys would otherwise keep working for whoever holds them. The admin may
+    first hand them to another admin (``transfer_api_credentials_to``), in the same
+    transaction. Returns the keys revoked. Allowed while the agency is suspended (it only
+    takes access away), except the transfer.
+    """
     with agency_scope(agency), transaction.atomic():
         _ensure_an_admin_remains(agency, membership)
         user = membership.user
+        if transfer_api_credentials_to is not None:
+            transfer_api_credentials(
+                actor=actor, agency=agency, from_user=user, to=transfer_api_credentials_to
+            )
         record_event(
             agency_id=agency.pk,
             actor=actor,
@@ -203,11 +253,39 @@ def remove_member(*, actor: Actor, agency: Agency, membership: Membership) -> No
             target=membership,
             changes={"user": user.email, "role": membership.role},
         )
+        revoked = list(live_api_credentials_created_by(agency, user).select_for_update())
+        for credential in revoked:
+            _revoke(actor, agency, credential, reason=f"its creator {user.email} was removed")
         membership.delete()
         transaction.on_commit(lambda: end_all_sessions(user))
+    return revoked
 
 
-def end_all_sessions(user: AbstractBaseUser) -> int:
+def transfer_api_credentials(
+    *, actor: Actor, agency: Agency, from_user: AuthUser, to: Membership
+) -> list[ApiCredential]:
+    """Make another agency admin the creator of ``from_user``'s live API keys (audited)."""
+    ensure_agency_active(agency)
+    if to.agency_id != agency.pk or to.role != Role.AGENCY_ADMIN:
+        raise ApplicationError("API keys can only be transferred to an admin of this agency.")
+    if to.user_id == from_user.pk:
+        raise ApplicationError("Choose another admin to transfer the API keys to.")
+    with agency_scope(agency), transaction.atomic():
+        credentials = list(live_api_credentials_created_by(agency, from_user).select_for_update())
+        for credential in credentials:
+            credential.created_by = to.user
+            credential.save(update_fields=["created_by"])
+            record_event(
+                agency_id=agency.pk,
+                actor=actor,
+                action="api_credential.transferred",
+                target=credential,
+                changes={"created_by": [from_user.email, to.user.email]},
+            )
+    return credentials
+
+
+def end_all_sessions(user: AuthUser) -> int:
     from allauth.usersessions.models import UserSession
 
     sessions = list(UserSession.objects.filter(user=user))
@@ -235,6 +313,7 @@ def connect_waba(
     business_id: str = "",
     business_name: str = "",
 ) -> WhatsAppBusinessAccount:
+    ensure_agency_active(agency)
     with agency_scope(agency):
         try:
             with transaction.atomic():
@@ -284,6 +363,7 @@ def connect_phone_number(
     throughput_tier: int = 80,
     access_token: str = "",
 ) -> PhoneNumber:
+    ensure_agency_active(agency)
     with agency_scope(agency):
         try:
             with transaction.atomic():
@@ -331,9 +411,10 @@ def set_phone_number_status(
 
 
 def create_api_credential(
-    *, actor: Actor, agency: Agency, created_by: AbstractBaseUser | None, name: str
+    *, actor: Actor, agency: Agency, created_by: AuthUser | None, name: str
 ) -> tuple[ApiCredential, str]:
     """A new API key for integrators. The raw key is returned once and never stored."""
+    ensure_agency_active(agency)
     prefix = secrets.token_hex(6)
     raw_key = f"cr_{prefix}_{secrets.token_urlsafe(32).replace('_', '-')}"
     with agency_scope(agency), transaction.atomic():
@@ -356,14 +437,22 @@ def create_api_credential(
 
 def revoke_api_credential(*, actor: Actor, agency: Agency, credential: ApiCredential) -> None:
     with agency_scope(agency), transaction.atomic():
-        credential.revoked_at = timezone.now()
-        credential.save(update_fields=["revoked_at"])
-        record_event(
-            agency_id=agency.pk, actor=actor, action="api_credential.revoked", target=credential
-        )
+        _revoke(actor, agency, credential)
 
 
-def validate_new_password(password: str, user: AbstractBaseUser | None = None) -> None:
+def _revoke(actor: Actor, agency: Agency, credential: ApiCredential, reason: str = "") -> None:
+    credential.revoked_at = timezone.now()
+    credential.save(update_fields=["revoked_at"])
+    record_event(
+        agency_id=agency.pk,
+        actor=actor,
+        action="api_credential.revoked",
+        target=credential,
+        changes={"name": credential.name, "reason": reason} if reason else {},
+    )
+
+
+def validate_new_password(password: str, user: AuthUser | None = None) -> None:
     from django.contrib.auth.password_validation import validate_password
 
     try:

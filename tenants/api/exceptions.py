@@ -9,11 +9,17 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tenants.services import ApplicationError
+from tenants.services import AgencySuspended, ApplicationError
+
+
+class AgencySuspendedError(exceptions.PermissionDenied):
+    default_code = "agency_suspended"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, ApplicationError):
+    if isinstance(exc, AgencySuspended):
+        exc = AgencySuspendedError(str(exc))
+    elif isinstance(exc, ApplicationError):
         exc = exceptions.ValidationError({"detail": str(exc)}, code="refused")
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

@@ -47,11 +47,15 @@ def test_an_integrator_key_cannot_read_the_audit_trail(client, agency_a):
     assert response.json()["error"]["code"] == "permission_denied"
 
 
-def test_a_key_of_a_suspended_agency_is_refused(client, agency_a):
+def test_a_key_of_a_suspended_agency_still_reads_but_cannot_write(client, agency_a):
+    """Records stay accessible while suspended; writes are refused (tests/api/test_suspension)."""
     _, raw_key = _key(agency_a)
     services.set_agency_status(actor=ACTOR, agency=agency_a, status="suspended")
-    response = client.get("/api/v1/agency", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw_key}"}
+    assert client.get("/api/v1/agency", **auth).json()["status"] == "suspended"
+    response = client.post("/api/v1/agency", {}, **auth)
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "agency_suspended"
 
 
 def test_anonymous_requests_are_refused(client, db):
