@@ -60,6 +60,12 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
     },
+    # Meta's template list is the truth: a missed status webhook heals within the hour.
+    "templates_mgr.sync_templates": {
+        "task": "templates_mgr.sync_templates",
+        "schedule": 3600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
 }
 app.autodiscover_tasks()
 

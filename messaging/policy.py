@@ -34,6 +34,7 @@ from django.utils import timezone
 from messaging import wa_ids
 from messaging.models import Consent, Contact, Conversation, Message
 from messaging.whatsapp import builders
+from messaging.whatsapp.templates import normalize_language
 from templates_mgr.models import MessageTemplate
 from tenants.models import Agency, BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
 from tenants.services import AgencySuspended, ensure_agency_active
@@ -244,9 +245,9 @@ def check_window(agency: Agency, conversation: Conversation | None, now: datetim
 
 
 def find_template(number: PhoneNumber, message: builders.Template) -> MessageTemplate:
-    language = message.language.replace("-", "_")
+    language = normalize_language(message.language)
     templates = MessageTemplate.objects.filter(waba_id=number.waba_id, name=message.name)
-    template = next((t for t in templates if t.language.replace("-", "_") == language), None)
+    template = next((t for t in templates if normalize_language(t.language) == language), None)
     if template is None:
         raise SendRefused(
             Rule.TEMPLATE_NOT_FOUND,

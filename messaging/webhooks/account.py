@@ -27,6 +27,7 @@ from typing import Any
 from django.db import connection, models
 
 from messaging.webhooks.changes import Change, InvalidChange
+from messaging.whatsapp.templates import normalize_language
 from records.audit import Actor, record_event
 from records.models import AuditEvent
 from templates_mgr.models import MessageTemplate
@@ -143,11 +144,6 @@ def handle_template_category(change: Change) -> None:
         return
     updates = {"category": new_category, **_meta_id_if_missing(template, change)}
     _apply(change, template, updates, action="template.category_changed", context=context)
-
-
-def normalize_language(code: Any) -> str:
-    """Meta sends `en_US` in one place and `en-US` in another (cloud-api.md §10)."""
-    return str(code or "").strip().replace("-", "_").lower()
 
 
 def _find_template(change: Change) -> MessageTemplate | None:

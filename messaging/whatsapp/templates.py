@@ -13,6 +13,13 @@ CATEGORIES = frozenset({"MARKETING", "UTILITY", "AUTHENTICATION"})
 _NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
 
 
+def normalize_language(code: Any) -> str:
+    """The one comparable form of a template language: Meta writes ``en_US`` in one place
+    and ``en-US`` in another, in either case (cloud-api.md §10). Compare with this; store
+    and send Meta's own code."""
+    return str(code or "").strip().replace("-", "_").lower()
+
+
 @dataclass(frozen=True)
 class TemplateInfo:
     id: str
