@@ -145,12 +145,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A server-less broker for the demo: kombu's filesystem transport, one folder per queue.
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("out", "processed"):
+    for _folder in ("out", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Exchange tables (and the workers' control channel): kombu's default is ./control.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -231,10 +233,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Multi-tenant WhatsApp Business platform for government agencies.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # drf-spectacular-sidecar: the docs load Redoc/Swagger UI from our static files.
-    "REDOC_DIST": "SIDECAR",
+    # drf-spectacular-sidecar: the docs load Swagger UI from our static files, and ask no
+    # online validator for a badge (the docs work offline, under our CSP).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Response headers -----------------------------------------------------------------

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from .base import *
 
-DEBUG = env.bool("DEBUG", default=True)
+# The demo is the product, not a debug session: its own 404/500 pages, no tracebacks shown.
+DEBUG = env.bool("DEBUG", default=False)
 if not FIELD_ENCRYPTION_KEY:
     # A fixed demo key so the demo database stays readable across restarts.
     FIELD_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Static files straight from the apps' folders (no collectstatic step), DEBUG or not.
+WHITENOISE_USE_FINDERS = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web (several threads), worker and beat write to one SQLite file. WAL lets readers and
+    # the writer proceed together; IMMEDIATE takes the write lock when a transaction starts,
+    # so two writers queue on the busy timeout instead of one failing with "database is
+    # locked" (a deferred transaction that reads first cannot wait for the lock later).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
 
 # The demo talks to the built-in Cloud API simulator (Procfile.demo starts it).
 SIMULATOR_PORT = env.int("SIMULATOR_PORT", default=8025)

@@ -126,6 +126,11 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     output = log.read_text()
     for process in ("web", "worker", "beat", "simulator"):
         assert f"{process}.1 stopped" in output
+    # A product, not a debug session: nothing failed along the way, SQLite locks included.
+    assert "Traceback" not in output, output
+    assert "database is locked" not in output
+    # kombu's exchange tables live in the demo's var/, not in a folder of the checkout.
+    assert (var_dir / "broker" / "control" / "celery.pidbox.exchange").exists()
 
 
 _FIND_MESSAGE = """
@@ -211,3 +216,19 @@ def test_a_citizen_message_is_stored_and_the_reply_is_delivered_through_webhooks
     summary = _manage(demo.env, "webhook_events")
     for outcome in ("Quarantined", "Failed, will be retried", "Failed, needs an operator"):
         assert re.search(rf"^{re.escape(outcome)}.*\s0$", summary, re.MULTILINE), summary
+
+
+def test_the_demo_answers_with_its_own_pages_and_serves_its_stylesheet_without_debug(demo):
+    with httpx.Client(base_url=demo.base_url, timeout=10) as browser:
+        missing = browser.get("/no-such-page/")
+        stylesheet = browser.get("/static/frontend/site.css")
+        docs = browser.get("/api/docs/")
+        # The API docs load Redoc from the demo itself: they work with no internet access.
+        redoc_url = re.search(r'<script src="([^"]+)"', docs.text).group(1)
+        redoc = browser.get(redoc_url)
+    assert missing.status_code == 404
+    assert "Page not found" in missing.text and "DEBUG = True" not in missing.text
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    assert redoc_url.startswith("/static/")
+    assert redoc.status_code == 200
