@@ -20,30 +20,27 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from bsp import events
 from bsp.celery import CeleryQueue
+from bsp.events import types
 from bsp.redis import redis_client
-from messaging import wa_ids
-from messaging.models import Contact, Conversation, Message
+from messaging import failures, wa_ids
+from messaging.failures import disconnect_number  # noqa: F401  (re-exported)
+from messaging.models import Message
 from messaging.ratelimit import BULK_RESERVE, PAIR_INTERVAL_SECONDS, ThroughputLimiter
 from messaging.webhooks import statuses
 from messaging.whatsapp import builders
 from messaging.whatsapp.client import BatchItem, CloudAPIClient, SendResult, send_many
 from messaging.whatsapp.errors import (
-    AuthError,
     CloudAPIError,
-    RecipientUndeliverableError,
     RetryableError,
     TransportError,
-    WindowClosedError,
 )
-from records.audit import Actor
-from tenants.models import Membership, PhoneNumber
-from tenants.permissions import Role
+from tenants.models import PhoneNumber
 
 BULK_SENDERS = (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
 
@@ -74,7 +71,8 @@ def schedule_drain(
     from messaging.tasks import drain_phone_number
 
     key = f"civic:drain:{number_pk}"
-    if force or redis_client().set(key, 1, nx=True, ex=DRAIN_DEBOUNCE_SECONDS):
+    client = redis_client()  # None in the Redis-less demo: no debounce there
+    if force or client is None or client.set(key, 1, nx=True, ex=DRAIN_DEBOUNCE_SECONDS):
         drain_phone_number.apply_async(
             kwargs={"phone_number_pk": number_pk, "agency_id": agency_id},
             queue=CeleryQueue.BULK,
@@ -178,16 +176,33 @@ def deliver(message_id: int) -> str:
         _requeue(message)
         raise RetryLater(exc.retry_after, exc.reason, message.attempts) from exc
     except RetryableError as exc:
-        if exc.code == THROUGHPUT_EXCEEDED and rate_limiter() is not None:
-            rate_limiter().penalize(number.phone_number_id)
+        if exc.code == THROUGHPUT_EXCEEDED and (limiter := rate_limiter()) is not None:
+            limiter.penalize(number.phone_number_id)
         _requeue(message)
         raise RetryLater(exc.retry_after, exc.reason, message.attempts) from exc
     except CloudAPIError as exc:
         apply_send_error(message, exc)
         return "failed"
-    recorded = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.ACCEPTED, wamid=result.wamid, accepted_at=timezone.now()
-    )
+    accepted_at = timezone.now()
+    with transaction.atomic():
+        recorded = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.ACCEPTED, wamid=result.wamid, accepted_at=accepted_at
+        )
+        if recorded:
+            events.publish_many(
+                message.agency_id,
+                [
+                    _status_event(
+                        message.pk,
+                        message.conversation_id,
+                        message.contact_id,
+                        Message.Status.SENDING,
+                        Message.Status.ACCEPTED,
+                        accepted_at,
+                        wamid=result.wamid,
+                    )
+                ],
+            )
     if recorded:
         _apply_early_statuses(number.pk, [result.wamid])
         answered = (message.contact_id, message.contact.wa_id or "", result.wa_id or "")
@@ -212,16 +227,61 @@ def give_up(message_id: int, reason: str) -> None:
         mark_failed(message, code=None, reason=f"Not sent after {message.attempts} tries: {reason}")
 
 
+def _status_event(
+    pk: int,
+    conversation_pk: int,
+    contact_pk: int,
+    previous: str,
+    status: str,
+    at: Any,
+    **payload: Any,
+) -> events.Event:
+    """``message.status`` for a transition our own send made (statuses.py has Meta's)."""
+    return events.Event(
+        types.MESSAGE_STATUS,
+        {"message": pk, "conversation": conversation_pk, "contact": contact_pk},
+        {"status": status, "previous": previous, "at": at, **payload},
+    )
+
+
 def mark_failed(
     message: Message, *, code: int | None, reason: str, details: dict[str, Any] | None = None
-) -> None:
-    Message.objects.filter(pk=message.pk).exclude(status=Message.Status.FAILED).update(
-        status=Message.Status.FAILED,
-        failed_at=timezone.now(),
-        error_code=code,
-        error_reason=reason[:300],
-        error_details=details or {},
-    )
+) -> bool:
+    """Fail the row unless it is failed already; whether this call failed it."""
+    failed_at = timezone.now()
+    with transaction.atomic():
+        previous = (
+            Message.objects.filter(pk=message.pk)
+            .exclude(status=Message.Status.FAILED)
+            .select_for_update()
+            .values_list("status", flat=True)
+            .first()
+        )
+        if previous is None:
+            return False
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.FAILED,
+            failed_at=failed_at,
+            error_code=code,
+            error_reason=reason[:300],
+            error_details=details or {},
+        )
+        events.publish_many(
+            message.agency_id,
+            [
+                _status_event(
+                    message.pk,
+                    message.conversation_id,
+                    message.contact_id,
+                    previous,
+                    Message.Status.FAILED,
+                    failed_at,
+                    error_code=code,
+                    error_reason=reason[:300],
+                )
+            ],
+        )
+    return True
 
 
 def apply_send_error(message: Message, exc: CloudAPIError) -> None:
@@ -233,43 +293,13 @@ def apply_send_error(message: Message, exc: CloudAPIError) -> None:
         "details": exc.details,
         "fbtrace_id": exc.fbtrace_id,
     }
-    mark_failed(message, code=exc.code, reason=exc.reason or str(exc), details=details)
-    now = timezone.now()
-    if isinstance(exc, WindowClosedError):
-        # Meta knows better than our record: the window is closed now.
-        Conversation.objects.filter(pk=message.conversation_id, window_expires_at__gt=now).update(
-            window_expires_at=now
+    if mark_failed(message, code=exc.code, reason=exc.reason or str(exc), details=details):
+        failures.act_on_error(
+            exc,
+            number=message.phone_number,
+            conversation_pk=message.conversation_id,
+            contact_pk=message.contact_id,
         )
-    elif isinstance(exc, RecipientUndeliverableError):
-        Contact.objects.filter(pk=message.contact_id, unreachable_at=None).update(
-            unreachable_at=now
-        )
-    elif isinstance(exc, AuthError):
-        disconnect_number(message.phone_number, reason=exc.reason or str(exc))
-
-
-def disconnect_number(number: PhoneNumber, *, reason: str) -> None:
-    """Meta rejected the token (190): stop sending from it and tell the agency's admins."""
-    if number.status == PhoneNumber.Status.DISCONNECTED:
-        return
-    from tenants.services import set_phone_number_status
-
-    set_phone_number_status(
-        actor=Actor.worker("messaging.deliver_message"),
-        number=number,
-        status=PhoneNumber.Status.DISCONNECTED,
-        reason=reason,
-    )
-    admins = Membership.objects.filter(agency_id=number.agency_id, role=Role.AGENCY_ADMIN)
-    send_mail(
-        subject=f"WhatsApp number {number.display_phone_number} disconnected",
-        message=(
-            f"Meta rejected the access token of {number.display_phone_number}: {reason}\n"
-            "Messages from this number are refused until an admin reconnects it."
-        ),
-        from_email=None,
-        recipient_list=[m.user.email for m in admins.select_related("user")],
-    )
 
 
 def requeue_stuck_messages(*, now: Any = None) -> dict[str, int]:
@@ -369,6 +399,7 @@ UPDATE messaging_message AS m
   FROM unnest(%(ids)s::bigint[], %(wamids)s::text[]) AS v(id, wamid)
  WHERE m.id = ANY(%(ids)s::bigint[]) AND m.id = v.id  -- primary-key lookups
    AND m.phone_number_id = %(number)s AND m.agency_id = %(agency)s AND m.status = 'sending'
+RETURNING m.id, m.conversation_id, m.contact_id, m.wamid
 """
 
 
@@ -378,7 +409,7 @@ def claim_batch(
     """Up to ``limit`` queued bulk messages of ``number``, oldest first: queued → sending in
     one statement (its own transaction in a worker, which runs in autocommit, so the claim is
     committed before any request). ``skip_contacts``: recipients whose pair budget is spent."""
-    params = {
+    params: dict[str, Any] = {
         "now": timezone.now(),
         "number": number.pk,
         "agency": number.agency_id,
@@ -487,23 +518,41 @@ def _mark_accepted(number: PhoneNumber, accepted: list[tuple[int, str]]) -> None
     if not accepted:
         return
     ids, wamids = zip(*accepted, strict=True)
-    params = {
+    params: dict[str, Any] = {
         "now": timezone.now(),
         "ids": list(ids),
         "wamids": list(wamids),
         "number": number.pk,
         "agency": number.agency_id,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_ACCEPT_SQL, params)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_ACCEPT_SQL, params)
+            recorded = cursor.fetchall()
+        events.publish_many(
+            number.agency_id,
+            [
+                _status_event(
+                    pk,
+                    conversation_pk,
+                    contact_pk,
+                    Message.Status.SENDING,
+                    Message.Status.ACCEPTED,
+                    params["now"],
+                    wamid=wamid,
+                )
+                for pk, conversation_pk, contact_pk, wamid in sorted(recorded)
+            ],
+        )
     _apply_early_statuses(number.pk, list(wamids))
 
 
 def _retry_or_give_up(number: PhoneNumber, retry: list[tuple[Claimed, RetryableError]]) -> None:
     if not retry:
         return
-    if rate_limiter() is not None and any(e.code == THROUGHPUT_EXCEEDED for _, e in retry):
-        rate_limiter().penalize(number.phone_number_id)  # once: one overshoot, one cut
+    limiter = rate_limiter()
+    if limiter is not None and any(e.code == THROUGHPUT_EXCEEDED for _, e in retry):
+        limiter.penalize(number.phone_number_id)  # once: one overshoot, one cut
     for row, error in retry:
         if row.attempts >= MAX_ATTEMPTS:
             give_up(row.id, error.reason or str(error))
@@ -541,7 +590,8 @@ def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Cou
     ``counts["pair_waiting"]`` is 1 when the only ones left wait for their recipients' pair
     budget (see ``next_drain_in``)."""
     number = PhoneNumber.objects.select_related("waba").get(pk=number_pk)
-    limiter, counts, waits = rate_limiter(), Counter(), {}
+    limiter, counts = rate_limiter(), Counter[str]()
+    waits: dict[int, float] = {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         # Re-read each pass: a 190 may have disconnected it, Meta may have changed its tier.

@@ -51,7 +51,7 @@ def publish_many(agency_id: int, events: Iterable[Event | tuple[Any, ...]]) -> i
     if not connection.in_atomic_block:
         raise OutsideTransaction("bsp.events.publish() must run inside transaction.atomic()")
     now = timezone.now()
-    if connection.vendor == "postgresql":
+    if on_postgresql():
         params = {
             "agency": agency_id,
             "n": len(batch),
@@ -66,6 +66,11 @@ def publish_many(agency_id: int, events: Iterable[Event | tuple[Any, ...]]) -> i
         _publish_portably(agency_id, batch, now)
     _wake_after_commit()
     return len(batch)
+
+
+def on_postgresql() -> bool:
+    """Whether the one-statement SQL applies (else the ORM path SQLite runs)."""
+    return connection.vendor == "postgresql"
 
 
 def _publish_portably(agency_id: int, batch: list[Event], now: Any) -> None:

@@ -43,18 +43,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from messaging.models import Contact, Conversation, Message, ParkedStatus
+from bsp import events
+from bsp.events import types
+from messaging.failures import act_on_error
+from messaging.models import Message, ParkedStatus
 from messaging.webhooks.changes import Change, InvalidChange, unix_time
 from messaging.whatsapp.errors import (
-    AuthError,
     CloudAPIError,
-    RecipientUndeliverableError,
     RetryableError,
-    WindowClosedError,
     error_from_payload,
 )
 from tenants.context import agency_scope, system_scope
-from tenants.models import PhoneNumber
 
 logger = logging.getLogger(__name__)
 
@@ -151,16 +150,19 @@ def handle_statuses(change: Change) -> None:
     items = change.value.get("statuses")
     if not isinstance(items, list):
         raise InvalidChange("`statuses` is not a list")
-    events = _parse_all(items, event_id=change.event_id)
-    updates = _combine(events)
-    found = _apply(agency_id, number_pk, updates.values())
+    parsed = _parse_all(items, event_id=change.event_id)
+    updates = _combine(parsed)
+    published: list[events.Event] = []
+    found = _apply(agency_id, number_pk, updates.values(), published)
     missing = [update for wamid, update in updates.items() if wamid not in found]
-    if not missing:
-        return
-    reconciled = _reconcile(agency_id, number_pk, missing)
-    if reconciled:
-        found |= _apply(agency_id, number_pk, [u for u in missing if u.wamid in reconciled])
-    _park(agency_id, number_pk, change.event_id, [e for e in events if e.wamid not in found])
+    if missing:
+        reconciled = _reconcile(agency_id, number_pk, missing)
+        if reconciled:
+            retried = [u for u in missing if u.wamid in reconciled]
+            found |= _apply(agency_id, number_pk, retried, published)
+        _park(agency_id, number_pk, change.event_id, [e for e in parsed if e.wamid not in found])
+    # Last: publishing holds the agency's event counter until the commit.
+    events.publish_many(agency_id, published)
 
 
 def _parse_all(items: list[Any], *, event_id: int) -> list[_Event]:
@@ -241,7 +243,7 @@ WITH v AS (
     ) AS v(wamid, status, rank, sent_at, delivered_at, read_at, pricing, conversation)
 ), target AS MATERIALIZED (
     -- Lookups on the (number, wamid) unique index, whatever the table's statistics say.
-    SELECT m.id, v.* FROM messaging_message m JOIN v ON v.wamid = m.wamid
+    SELECT m.id, m.status AS old_status, v.* FROM messaging_message m JOIN v ON v.wamid = m.wamid
     WHERE m.phone_number_id = %s AND m.wamid = ANY(%s::text[])
         AND m.agency_id = %s AND m.direction = 'out'
     ORDER BY m.id
@@ -262,7 +264,9 @@ UPDATE messaging_message AS m SET
     meta_conversation = m.meta_conversation || t.conversation
 FROM target t
 WHERE m.id = t.id
-RETURNING m.wamid
+-- The status before (as locked) and after: a transition is published only if it moved.
+RETURNING m.wamid, m.id, m.conversation_id, m.contact_id, t.old_status, m.status,
+    m.sent_at, m.delivered_at, m.read_at
 """
 
 # The earliest failure keeps its reason. The rows are already locked by _APPLY_SQL; the
@@ -314,21 +318,46 @@ RETURNING m.wamid
 """
 
 
-def _apply(agency_id: int, number_pk: int, updates: Iterable[_Update]) -> set[str]:
-    """Merge the updates into this number's outbound messages; the wamids found."""
+# (wamid, pk, conversation, contact, status before, status after, sent, delivered, read)
+_Merged = tuple[str, int, int, int, str, str, datetime | None, datetime | None, datetime | None]
+_AT = {S.SENT: 6, S.DELIVERED: 7, S.READ: 8}  # the column of each status's time in _Merged
+
+
+def _apply(
+    agency_id: int, number_pk: int, updates: Iterable[_Update], published: list[events.Event]
+) -> set[str]:
+    """Merge the updates into this number's outbound messages; the wamids found. Each
+    transition made is added to ``published`` (a ``message.status`` event)."""
     updates = sorted(updates, key=lambda u: u.wamid)
     if not updates:
         return set()
     merge = _merge_sql if connection.vendor == "postgresql" else _merge_portably
-    found = merge(agency_id, number_pk, updates)
+    merged = merge(agency_id, number_pk, updates)
+    found = {row[0] for row in merged}
     failures = [u for u in updates if u.failure is not None and u.wamid in found]
     if failures:
         _record_failures(agency_id, number_pk, failures)
+    by_wamid = {u.wamid: u for u in updates}
+    for row in sorted(merged, key=lambda row: row[1]):
+        if row[4] != row[5]:
+            published.append(_transition(row, by_wamid[row[0]]))
     return found
 
 
-def _merge_sql(agency_id: int, number_pk: int, updates: list[_Update]) -> set[str]:
-    params = [
+def _transition(row: _Merged, update: _Update) -> events.Event:
+    wamid, pk, conversation_pk, contact_pk, previous, status = row[:6]
+    payload: dict[str, Any] = {"status": status, "previous": previous, "wamid": wamid}
+    if status == S.FAILED and update.failure is not None:
+        failure = update.failure
+        payload.update(at=failure.at, error_code=failure.code, error_reason=failure.reason)
+    else:
+        payload["at"] = row[_AT[status]] if status in _AT else None
+    subject = {"message": pk, "conversation": conversation_pk, "contact": contact_pk}
+    return events.Event(types.MESSAGE_STATUS, subject, payload)
+
+
+def _merge_sql(agency_id: int, number_pk: int, updates: list[_Update]) -> list[_Merged]:
+    params: list[Any] = [
         [u.wamid for u in updates],
         [u.status for u in updates],
         [u.rank for u in updates],
@@ -343,21 +372,30 @@ def _merge_sql(agency_id: int, number_pk: int, updates: list[_Update]) -> set[st
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_SQL, params)
-        return {row[0] for row in cursor.fetchall()}
+        return cursor.fetchall()
 
 
 def _record_failures(agency_id: int, number_pk: int, updates: list[_Update]) -> None:
     failures = {u.wamid: u.failure for u in updates if u.failure is not None}
     record = _fail_sql if connection.vendor == "postgresql" else _fail_portably
     for wamid, conversation_pk, contact_pk in record(agency_id, number_pk, failures):
-        _act_on_failure(number_pk, conversation_pk, contact_pk, failures[wamid])
+        # What the error says about the world, as a synchronous send error does (but the
+        # row is not failed here: a failure may arrive after `delivered`).
+        failure = failures[wamid]
+        act_on_error(
+            failure.error,
+            number=number_pk,
+            conversation_pk=conversation_pk,
+            contact_pk=contact_pk,
+            at=failure.at,
+        )
 
 
 def _fail_sql(
     agency_id: int, number_pk: int, failures: dict[str, _Failure]
 ) -> list[tuple[str, int, int]]:
     """(wamid, conversation, contact) of the messages whose failure is new."""
-    params = [
+    params: list[Any] = [
         list(failures),
         [f.at for f in failures.values()],
         [f.code for f in failures.values()],
@@ -370,27 +408,6 @@ def _fail_sql(
     with connection.cursor() as cursor:
         cursor.execute(_FAIL_SQL, params)
         return cursor.fetchall()
-
-
-def _act_on_failure(
-    number_pk: int, conversation_pk: int, contact_pk: int, failure: _Failure
-) -> None:
-    """What the error says about the world, as ``delivery.apply_send_error`` acts on a
-    synchronous error (that function also fails the row, which must not happen here: a
-    failure may arrive after `delivered`)."""
-    error, now = failure.error, timezone.now()
-    if isinstance(error, WindowClosedError):
-        # Meta knows better than our record, unless the citizen wrote after the failure.
-        Conversation.objects.filter(pk=conversation_pk, window_expires_at__gt=now).filter(
-            Q(last_inbound_at=None) | Q(last_inbound_at__lt=failure.at)
-        ).update(window_expires_at=now)
-    elif isinstance(error, RecipientUndeliverableError):
-        Contact.objects.filter(pk=contact_pk, unreachable_at=None).update(unreachable_at=now)
-    elif isinstance(error, AuthError):
-        from messaging.delivery import disconnect_number  # delivery will call this module
-
-        number = PhoneNumber.objects.get(pk=number_pk)
-        disconnect_number(number, reason=error.reason or str(error))
 
 
 def _reconcile(agency_id: int, number_pk: int, updates: list[_Update]) -> set[str]:
@@ -450,9 +467,13 @@ def _earliest(column: str, at: datetime) -> Least:
     return Least(Coalesce(F(column), moment), moment)
 
 
-def _merge_portably(agency_id: int, number_pk: int, updates: list[_Update]) -> set[str]:
-    found = set()
+def _merge_portably(agency_id: int, number_pk: int, updates: list[_Update]) -> list[_Merged]:
+    merged: list[_Merged] = []
     for u in updates:
+        message = _ours(agency_id, number_pk).filter(wamid=u.wamid)
+        before = message.values_list("status", flat=True).first()
+        if before is None:
+            continue
         # The status moves up, unless the row is at this rank or above already.
         as_high = [status for status, rank in RANKS.items() if rank >= u.rank]
         fields: dict[str, Any] = {
@@ -463,12 +484,14 @@ def _merge_portably(agency_id: int, number_pk: int, updates: list[_Update]) -> s
                 if column in u.times
             },
         }
-        for column, merged in (("pricing", u.pricing), ("meta_conversation", u.conversation)):
-            if merged:
-                fields[column] = _JSONMerge(F(column), Value(merged, output_field=JSONField()))
-        if _ours(agency_id, number_pk).filter(wamid=u.wamid).update(**fields):
-            found.add(u.wamid)
-    return found
+        for column, extra in (("pricing", u.pricing), ("meta_conversation", u.conversation)):
+            if extra:
+                fields[column] = _JSONMerge(F(column), Value(extra, output_field=JSONField()))
+        if message.update(**fields):
+            columns = ("id", "conversation_id", "contact_id", "status")
+            after = message.values_list(*columns, "sent_at", "delivered_at", "read_at").get()
+            merged.append((u.wamid, *after[:3], before, *after[3:]))
+    return merged
 
 
 def _fail_portably(
@@ -545,11 +568,13 @@ def apply_parked_for(phone_number_pk: int, wamids: Iterable[str]) -> int:
     if not parked:
         return 0
     agency_id = parked[0][1]
-    events = {pk: event for pk, _, payload in parked if (event := _parse(payload)) is not None}
+    ready = {pk: event for pk, _, payload in parked if (event := _parse(payload)) is not None}
+    published: list[events.Event] = []
     with transaction.atomic():
-        found = _apply(agency_id, phone_number_pk, _combine(events.values()).values())
-        done = [pk for pk, event in events.items() if event.wamid in found]
+        found = _apply(agency_id, phone_number_pk, _combine(ready.values()).values(), published)
+        done = [pk for pk, event in ready.items() if event.wamid in found]
         ParkedStatus.objects.filter(pk__in=done).delete()
+        events.publish_many(agency_id, published)
     return len(done)
 
 

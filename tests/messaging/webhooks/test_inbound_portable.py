@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bsp.events import services as event_services
 from messaging.models import Conversation
 from messaging.webhooks.inbound import contacts as inbound_contacts
 from tests.messaging.webhooks.test_inbound_batches import (  # noqa: F401  (collected here again)
@@ -41,6 +42,7 @@ from tests.messaging.webhooks.test_inbound_conversations import (  # noqa: F401
 def portable_path(monkeypatch):
     """What `inbound` sees of the database: anything but PostgreSQL."""
     monkeypatch.setattr(inbound_contacts, "connection", SimpleNamespace(vendor="sqlite"))
+    monkeypatch.setattr(event_services, "on_postgresql", lambda: False)  # the events too
 
 
 def test_the_portable_path_uses_no_postgresql_only_sql(wa_number, scope_a):

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bsp.events import services as event_services
 from messaging.webhooks import statuses
 from tests.messaging.webhooks.payloads import status
 from tests.messaging.webhooks.test_statuses import (  # noqa: F401  (collected here again)
@@ -66,6 +67,7 @@ from tests.messaging.webhooks.test_statuses import (  # noqa: F401  (collected h
 def portable_path(monkeypatch):
     """What `statuses` sees of the database: anything but PostgreSQL."""
     monkeypatch.setattr(statuses, "connection", SimpleNamespace(vendor="sqlite"))
+    monkeypatch.setattr(event_services, "on_postgresql", lambda: False)  # the events too
 
 
 def test_the_portable_path_uses_no_postgresql_only_sql(
