@@ -24,7 +24,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from bsp.celery import CeleryQueue
+from bsp.log_redaction import describe_safely
 from messaging.models import WebhookEvent
+from messaging.webhooks import signature
 from messaging.webhooks.changes import Change, InvalidChange, Route, unix_time
 from tenants.context import agency_scope, system_scope
 from tenants.models import PhoneNumber, WhatsAppBusinessAccount
@@ -192,10 +194,14 @@ def _mergeable(change: Change) -> bool:
 
 
 def process_batch(events: list[WebhookEvent]) -> None:
-    """Apply claimed events and record each one's outcome. A transient failure (the
-    database) puts the whole batch back for a retry; handlers are idempotent."""
+    """Apply claimed events and record each one's outcome. Whatever goes wrong stays with
+    the event it belongs to, so one hostile event cannot hold up the others of its batch:
+    a body that cannot be parsed fails at once (it never will parse); an exception while
+    routing or applying one of its changes (the database, a bug, a hostile value) sends
+    that event back for a bounded number of retries (handlers are idempotent)."""
     outcomes: dict[int, Outcome] = {}
     unreadable: dict[int, str] = {}
+    failures: dict[int, str] = {}
     groups: dict[Route, _Group] = {}
     singles: list[tuple[int, tuple[int, int], Change]] = []
     for event in events:
@@ -205,31 +211,40 @@ def process_batch(events: list[WebhookEvent]) -> None:
             unreadable[event.pk] = f"Unreadable payload: {exc}"
             continue
         outcome = outcomes[event.pk] = Outcome()
-        for where, change in _routed_changes(event.pk, payload, outcome):
+        try:
+            routed = _routed_changes(event.pk, payload, outcome, event.verified_with)
+        except Exception as exc:  # the database while routing, or a bug: retry this one
+            failures[event.pk] = _failed(event.pk, exc)
+            continue
+        for where, change in routed:
             if _mergeable(change):
                 groups.setdefault(change.route, _Group(change.route)).members.append(
                     (event.pk, where, change)
                 )
             else:
                 singles.append((event.pk, where, change))
-    try:
-        for group in groups.values():
-            _apply_group(group, outcomes)
-        for event_id, where, change in singles:
-            _apply_one(event_id, where, change, outcomes)
-    except Exception as exc:  # the database, or a bug: nothing is lost, try again later
-        logger.exception("webhook batch failed", extra={"events": [e.pk for e in events]})
-        for event in events:
-            _record_failure(event, f"{type(exc).__name__}: {exc}")
-        return
+    for group in groups.values():
+        _apply_group(group, outcomes, failures)
+    for event_id, where, change in singles:
+        _apply_one(event_id, where, change, outcomes, failures)
     for event in events:
         if event.pk in unreadable:
-            _record_failure(event, unreadable[event.pk])
-    _record_outcomes(outcomes)
+            _record_unreadable(event.pk, unreadable[event.pk])
+        elif event.pk in failures:
+            _record_failure(event, failures[event.pk])
+    _record_outcomes({pk: outcome for pk, outcome in outcomes.items() if pk not in failures})
+
+
+def vouches_for(verified_with: str, waba_id: str) -> bool:
+    """Whether the secret that signed an event may speak for this WABA: the platform's app
+    secret for every WABA, an agency's own app secret (``waba:<id>``) for its WABA only."""
+    if verified_with == signature.PLATFORM:
+        return True
+    return bool(waba_id) and verified_with == f"waba:{waba_id}"
 
 
 def _routed_changes(
-    event_id: int, payload: dict[str, Any], outcome: Outcome
+    event_id: int, payload: dict[str, Any], outcome: Outcome, verified_with: str
 ) -> list[tuple[tuple[int, int], Change]]:
     routed = []
     for entry_index, entry in enumerate(payload.get("entry") or []):
@@ -237,6 +252,7 @@ def _routed_changes(
             outcome.problems.append(_problem("invalid", entry_index, None, None, "malformed entry"))
             continue
         entry_time = unix_time(entry.get("time"))
+        entry_waba = str(entry.get("id", ""))
         for change_index, raw in enumerate(entry.get("changes") or []):
             outcome.changes += 1
             where = (entry_index, change_index)
@@ -249,41 +265,76 @@ def _routed_changes(
                     _problem("ignored", *where, field_name, "field not handled")
                 )
                 continue
-            route, reason = route_change(str(entry.get("id", "")), field_name, raw["value"])
+            route, reason = route_change(entry_waba, field_name, raw["value"])
             if route is None:
                 outcome.problems.append(_problem("unroutable", *where, field_name, reason))
                 continue
-            routed.append((where, Change(event_id, field_name, raw["value"], route, entry_time)))
+            for waba_id in dict.fromkeys((entry_waba, route.waba_id)):
+                if not vouches_for(verified_with, waba_id):
+                    # An agency's own app secret proves the agency sent it, nothing more:
+                    # never let it speak for another WABA's numbers.
+                    reason = (
+                        f"signed with the app secret of {verified_with[:80]}, which does not"
+                        f" vouch for WABA {waba_id[:64] or '(none)'}"
+                    )
+                    outcome.problems.append(_problem("unauthorized", *where, field_name, reason))
+                    break
+            else:
+                routed.append(
+                    (where, Change(event_id, field_name, raw["value"], route, entry_time))
+                )
     return routed
 
 
-def _apply_group(group: _Group, outcomes: dict[int, Outcome]) -> None:
+def _apply_group(group: _Group, outcomes: dict[int, Outcome], failures: dict[int, str]) -> None:
     if len(group.members) == 1:
-        _apply_one(*group.members[0], outcomes)
+        _apply_one(*group.members[0], outcomes, failures)
         return
     try:
         with agency_scope(group.route.agency_id), transaction.atomic():
             handlers()["messages"](group.merged())
-    except _INVALID:
-        # Something in the group is malformed: apply its changes one by one, so that only
-        # the bad one is quarantined (what the merged call applied was rolled back).
+    except Exception:
+        # Something in the group is malformed or hostile: apply its changes one by one, so
+        # that only the bad one is quarantined or retried (the merged call was rolled back).
         for member in group.members:
-            _apply_one(*member, outcomes)
+            _apply_one(*member, outcomes, failures)
 
 
 def _apply_one(
-    event_id: int, where: tuple[int, int], change: Change, outcomes: dict[int, Outcome]
+    event_id: int,
+    where: tuple[int, int],
+    change: Change,
+    outcomes: dict[int, Outcome],
+    failures: dict[int, str],
 ) -> None:
     try:
+        # Its own transaction (a savepoint when called inside one): a failure rolls back
+        # this change only.
         with agency_scope(change.route.agency_id), transaction.atomic():
             handlers()[change.field](change)
     except _INVALID as exc:
         # The shape is wrong (or a value does not fit a column), not the world: retrying
         # would fail the same way.
-        logger.warning("webhook change rejected", extra={"event_id": event_id}, exc_info=True)
+        logger.warning(
+            "webhook change rejected",
+            extra={"event_id": event_id, "error": describe_safely(exc)},
+        )
         outcomes[event_id].problems.append(
             _problem("invalid", *where, change.field, _describe(exc))
         )
+    except Exception as exc:  # the database, a bug, a hostile value: retry this event
+        failures.setdefault(event_id, _failed(event_id, exc))
+
+
+def _failed(event_id: int, exc: Exception) -> str:
+    # With the traceback (a bug needs it); database errors in it are redacted by
+    # bsp.log_redaction.
+    logger.error(
+        "webhook event failed; will be retried",
+        extra={"event_id": event_id, "error": describe_safely(exc)},
+        exc_info=exc,
+    )
+    return _describe(exc)
 
 
 def _record_outcomes(outcomes: dict[int, Outcome]) -> None:
@@ -318,6 +369,13 @@ def _record_outcomes(outcomes: dict[int, Outcome]) -> None:
         )
 
 
+def _record_unreadable(event_id: int, error: str) -> None:
+    """A body that does not parse never will: failed at once, for an operator."""
+    WebhookEvent.objects.filter(pk=event_id).update(
+        status=WebhookEvent.Status.FAILED, error=error[:5000], next_attempt_at=None
+    )
+
+
 def _record_failure(event: WebhookEvent, error: str) -> str:
     """Retry later with a growing delay (the sweeper hands it back), up to MAX_ATTEMPTS;
     then leave it for an operator."""
@@ -349,13 +407,15 @@ def parse(body: bytes) -> dict[str, Any]:
     """Strict JSON: NaN/Infinity (and 1e999) would parse in Python but not fit PostgreSQL."""
     try:
         payload = json.loads(body, parse_float=_finite, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidChange(f"not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise InvalidChange("not JSON we can read (nested too deeply)") from exc
+    except Exception as exc:  # ValueError, UnicodeDecodeError, MemoryError's cousins…
+        raise InvalidChange(f"not JSON ({str(exc)[:200]})") from exc
     if not isinstance(payload, dict):
         raise InvalidChange("the body is not a JSON object")
-    if payload.get("object") not in (None, "whatsapp_business_account"):
+    if payload.get("object") != "whatsapp_business_account":
         raise InvalidChange(f"unexpected object {str(payload.get('object'))[:80]!r}")
-    if not isinstance(payload.get("entry") or [], list):
+    if not isinstance(payload.get("entry", []), list):
         raise InvalidChange("`entry` is not a list")
     return payload
 
@@ -369,7 +429,7 @@ def _problem(
 def _describe(exc: Exception) -> str:
     if isinstance(exc, InvalidChange):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"[:300]
+    return describe_safely(exc)[:300]  # a database error's text may quote the citizen
 
 
 # --- routing ----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ the app secret, compared in constant time before anything parses the body.
 
 The platform's own Meta app signs almost everything. An agency that brings its own Meta
 app has that app's secret on its WABA; those secrets are tried only when the platform's
-does not match, and only for the WABAs the body names."""
+does not match, and only for the WABAs the body names. Such a secret vouches for its own
+WABA only: processing quarantines whatever else the body names (``processing.vouches_for``)."""
 
 from __future__ import annotations
 
@@ -27,14 +28,14 @@ def signature_for(body: bytes, app_secret: str) -> str:
 
 
 def _matches(body: bytes, header: str, app_secret: str) -> bool:
-    return bool(app_secret) and hmac.compare_digest(
-        signature_for(body, app_secret).encode(), header.strip().lower().encode()
-    )
+    given = header.strip().lower().encode("utf-8", "replace")
+    return bool(app_secret) and hmac.compare_digest(signature_for(body, app_secret).encode(), given)
 
 
 def verify(body: bytes, header: str | None) -> str | None:
-    """Who signed the body: ``"platform"``, ``"waba:<id>"``, or None (reject it)."""
-    if not header or not header.lower().startswith("sha256="):
+    """Who signed the body: ``"platform"``, ``"waba:<id>"``, or None (reject it). Never
+    raises, whatever the body: it is not authenticated yet."""
+    if not header or not isinstance(header, str) or not header.lower().startswith("sha256="):
         return None
     if _matches(body, header, settings.WHATSAPP_APP_SECRET):
         return PLATFORM
@@ -65,8 +66,12 @@ def forget_cached_secrets() -> None:
 
 
 def _named_wabas(body: bytes) -> list[str]:
+    """The WABA ids of the body's entries, to pick which own app secrets to try. The body
+    is anyone's at this point: nested too deeply, not JSON, any shape — never an
+    exception, only no ids."""
     try:
         entries = json.loads(body).get("entry") or []
-        return [str(entry["id"]) for entry in entries[:50] if isinstance(entry, dict)]
-    except (ValueError, AttributeError, KeyError, TypeError):
+        named = [entry.get("id") for entry in entries[:50] if isinstance(entry, dict)]
+        return [str(waba_id) for waba_id in named if isinstance(waba_id, str | int)]
+    except Exception:  # RecursionError, ValueError, AttributeError, TypeError, …
         return []

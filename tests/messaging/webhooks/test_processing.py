@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from messaging.models import WebhookEvent
@@ -215,33 +215,111 @@ def test_a_change_without_a_value_object_is_quarantined(ingest, recorded):
     assert event.problems[0]["reason"] == "malformed change"
 
 
-def test_a_body_that_is_not_json_is_kept_with_its_error_and_retried_later(ingest):
-    event = ingest(b"{not json")
-    assert event.status == WebhookEvent.Status.RETRYING
-    assert event.error.startswith("Unreadable payload: not JSON")
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"entry": [' * 5_000 + b"]}" * 5_000, "nested too deeply"),
+        (b"\xff\xfe{}", "not JSON"),
+        (b"[1, 2, 3]", "not a JSON object"),
+        (b'"entry"', "not a JSON object"),
+        (b'{"object": "page", "entry": []}', "unexpected object 'page'"),
+        (b'{"entry": []}', "unexpected object 'None'"),
+        (b'{"object": "whatsapp_business_account", "entry": {}}', "`entry` is not a list"),
+    ],
+)
+def test_a_body_that_cannot_be_parsed_fails_at_once_with_its_reason(ingest, body, reason):
+    """It never will parse: retrying would only keep it in the way."""
+    event = ingest(body)
+    assert event.status == WebhookEvent.Status.FAILED
+    assert event.error.startswith("Unreadable payload")
+    assert reason in event.error
     assert event.attempts == 1
-    assert event.next_attempt_at > timezone.now()
+    assert event.next_attempt_at is None
 
 
 @pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"1e999"])
 def test_numbers_json_does_not_allow_are_unreadable(ingest, number):
     event = ingest(b'{"object": "whatsapp_business_account", "entry": [], "x": ' + number + b"}")
-    assert event.status == WebhookEvent.Status.RETRYING
+    assert event.status == WebhookEvent.Status.FAILED
     assert "not JSON" in event.error
 
 
-def test_an_unreadable_body_is_left_for_an_operator_after_bounded_attempts(ingest, woken):
-    event = ingest(b"[1, 2, 3]")
+def test_a_poison_body_does_not_hold_up_the_other_events_of_its_batch(recorded, wa_number):
+    poison = store_event(b"[" * 100_000, "s", "platform")
+    good = store_event(encode(envelope(_status_change(wa_number, "w1"))), "s", "platform")
     with system_scope():
+        processing.drain()
+    assert _event(poison).status == WebhookEvent.Status.FAILED
+    assert _event(good).status == WebhookEvent.Status.PROCESSED
+    assert [item["id"] for item in recorded.statuses] == ["w1"]
+
+
+def _failing_handler(monkeypatch, applied: list, exc: Exception) -> None:
+    """The messages handler fails on a change marked ``explode`` and applies the others,
+    writing a row so that what it did is visible in the database."""
+
+    def handler(change: Change) -> None:
+        for item in change.value.get("statuses", []):
+            WebhookEvent.objects.filter(pk=change.event_id).update(change_count=99)
+            if item.get("explode"):
+                raise exc
+        applied.extend(item["id"] for item in change.value["statuses"])
+
+    monkeypatch.setattr(processing, "handlers", lambda: {"messages": handler})
+
+
+def _exploding(number, wamid: str) -> bytes:
+    change = _status_change(number, wamid)
+    change["value"]["statuses"][0]["explode"] = True
+    return encode(envelope(change))
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RuntimeError("a bug"),
+        RecursionError("maximum recursion depth exceeded"),
+        IntegrityError("duplicate key value violates unique constraint"),
+        OperationalError("deadlock detected"),
+    ],
+    ids=type,
+)
+def test_any_exception_in_one_change_is_contained_to_its_event(monkeypatch, wa_number, exc):
+    applied: list[str] = []
+    _failing_handler(monkeypatch, applied, exc)
+    before = store_event(encode(envelope(_status_change(wa_number, "w1"))), "s", "platform")
+    hostile = store_event(_exploding(wa_number, "bad"), "s", "platform")
+    after = store_event(encode(envelope(_status_change(wa_number, "w2"))), "s", "platform")
+    with system_scope():
+        assert processing.drain() == 3
+    assert sorted(applied) == ["w1", "w2"]  # in the same pass
+    assert {_event(pk).status for pk in (before, after)} == {WebhookEvent.Status.PROCESSED}
+    failed = _event(hostile)
+    assert failed.status == WebhookEvent.Status.RETRYING
+    assert failed.error.startswith(type(exc).__name__)
+    # Only the failing change's savepoint was rolled back: its own write is undone.
+    assert failed.change_count == 0
+
+
+def test_an_event_that_keeps_failing_is_left_for_an_operator_after_bounded_attempts(
+    monkeypatch, wa_number, woken
+):
+    _failing_handler(monkeypatch, [], RuntimeError("a bug"))
+    event_id = store_event(_exploding(wa_number, "bad"), "s", "platform")
+    with system_scope():
+        processing.process_event(event_id)
         for _ in range(processing.MAX_ATTEMPTS - 1):
-            WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+            assert _event(event_id).status == WebhookEvent.Status.RETRYING
+            WebhookEvent.objects.filter(pk=event_id).update(next_attempt_at=timezone.now())
             processing.sweep()  # hands it back once its delay has passed
-            processing.process_event(event.pk)
-    event.refresh_from_db()
+            processing.process_event(event_id)
+    event = _event(event_id)
     assert event.status == WebhookEvent.Status.FAILED
     assert event.attempts == processing.MAX_ATTEMPTS
     assert event.next_attempt_at is None
-    assert "not a JSON object" in event.error
+    assert "RuntimeError: a bug" in event.error
 
 
 def test_an_event_processed_again_is_not_reprocessed(ingest, recorded, wa_number):
