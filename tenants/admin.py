@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
@@ -66,7 +67,7 @@ class SecretsWriteOnlyForm(forms.ModelForm):
                 )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in SECRET_FIELDS:
             if name in cleaned and not cleaned[name] and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
@@ -126,3 +127,24 @@ class PhoneNumberAdmin(AuditedAdmin):
 class ApiCredentialAdmin(AuditedAdmin):
     list_display = ["name", "prefix", "agency", "created_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash"]
+
+
+# allauth registers an Authenticator admin whose change form shows ``data``: the TOTP secret
+# and recovery-code seed. Operators only need to see who has which factor, and to remove
+# one when a member lost their phone (audited like every deletion here).
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AuditedAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    search_fields = ["user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]  # never ``data``
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a factor is enrolled by its owner, never typed in by an operator
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

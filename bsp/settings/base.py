@@ -200,6 +200,7 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Civic Relay"
 MFA_TOTP_TOLERANCE = 1  # accept the previous/next 30 s step: clock skew and typing time
+MFA_ADAPTER = "tenants.adapters.MFAAdapter"  # TOTP secrets encrypted at rest (tenants/crypto.py)
 USERSESSIONS_TRACK_ACTIVITY = True
 
 # Sessions expire after a period of inactivity (the cookie is refreshed on each request).
