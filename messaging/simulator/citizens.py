@@ -10,6 +10,12 @@ defaults are filled in. Example specs::
     {"type": "interactive", "button_reply": {"id": "yes", "title": "Yes"}}
     {"type": "reaction", "reaction": {"emoji": "👍"}}     # to the last business message
     {"type": "text", "text": "Hi", "referral": {}}        # arrived from a click-to-WhatsApp ad
+    {"type": "edit", "edit": {"text": "Hello again"}}     # edits the citizen's last message
+    {"type": "revoke"}                                    # deletes it ("original_message_id"
+                                                          #   names another one)
+    {"type": "request_welcome"}                           # opened the chat for the first time
+    {"type": "errors"}                                    # change-level errors, no message;
+    {"type": "errors", "message_type": "interactive"}     #   or beside a message without body
 
 Scenario files, see scenarios/default.yaml::
 
@@ -24,6 +30,10 @@ Scenario files, see scenarios/default.yaml::
           - after: 5             # seconds to wait before this step's action
             tap: 0               # tap button/row 0 of the last interactive or template
           - react: "👍"          # react to the last business message
+          - edit: "Hello, Ana here"  # edit the citizen's last message (text)
+          - revoke: true         # delete the citizen's last message
+          - send: {type: request_welcome}
+          - send: {type: errors}  # Meta could not deliver what the citizen sent
 """
 
 from __future__ import annotations
@@ -67,7 +77,13 @@ INBOUND_TYPES = (
     "order",
     "unsupported",
     "system",
+    "edit",
+    "revoke",
+    "request_welcome",
 )
+# What a citizen can edit (text, and media captions) and what edit/revoke look for by default.
+EDITABLE_TYPES = ("text", "image", "video", "document")
+_CHANGE_ERROR = (131000, "Something went wrong", "Unsupported webhook payload")
 
 
 class SpecError(ValueError):
@@ -239,6 +255,48 @@ def _system(sim: Simulator, number: PhoneNumber, wa_id: str, value: Any, message
     return value
 
 
+def _original(sim: Simulator, number: PhoneNumber, wa_id: str, value: dict[str, Any]) -> str:
+    original = value.get("original_message_id")
+    if original:
+        return str(original)
+    last = sim.last_inbound(number.id, wa_id, EDITABLE_TYPES)
+    if last is None:
+        raise SpecError("nothing to change: the citizen has sent no message yet")
+    return str(last["id"])
+
+
+def _edit(sim: Simulator, number: PhoneNumber, wa_id: str, value: Any, message: Json) -> Any:
+    """``{"original_message_id", "message": {type, <type>: ...}}`` (cloud-api.md §5.5)."""
+    value = {"text": value} if isinstance(value, str) else dict(value or {})
+    original = _original(sim, number, wa_id, value)
+    inner = dict(value.get("message") or {k: v for k, v in value.items() if k in EDITABLE_TYPES})
+    kind = inner.get("type") or next((k for k in EDITABLE_TYPES if k in inner), None)
+    if kind not in EDITABLE_TYPES:
+        raise SpecError(f"an edit carries one of {', '.join(EDITABLE_TYPES)}")
+    content = _BUILDERS[kind](sim, number, wa_id, inner.get(kind), message)
+    return {"original_message_id": original, "message": {"type": kind, kind: content}}
+
+
+def _revoke(sim: Simulator, number: PhoneNumber, wa_id: str, value: Any, message: Json) -> Any:
+    value = dict(value) if isinstance(value, dict) else {}
+    return {"original_message_id": _original(sim, number, wa_id, value)}
+
+
+def _request_welcome(
+    sim: Simulator, number: PhoneNumber, wa_id: str, value: Any, message: Json
+) -> Any:
+    return None  # the type alone says it: the citizen opened the chat
+
+
+def _change_errors(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    errors = spec.get("errors")
+    if errors is None:
+        return [webhook_error(*_CHANGE_ERROR)]
+    if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+        raise SpecError("errors must be a list of error objects")
+    return errors
+
+
 def _referral(value: dict[str, Any]) -> dict[str, Any]:
     out = {
         "source_url": "https://fb.me/3cr4Wqqkk",
@@ -269,13 +327,38 @@ _BUILDERS: dict[str, Builder] = {
     "order": _order,
     "unsupported": _unsupported,
     "system": _system,
+    "edit": _edit,
+    "revoke": _revoke,
+    "request_welcome": _request_welcome,
 }
 
 
 def send_inbound(sim: Simulator, number: PhoneNumber, spec: dict[str, Any]) -> dict[str, Any]:
+    """Build and post a citizen's message. ``type: errors`` posts change-level errors: alone
+    (with the citizen's contact), or beside a bodiless message of ``message_type``."""
+    if spec.get("type") == "errors":
+        return _send_errors(sim, number, spec)
     message = build_inbound(sim, number, spec)
     sim.deliver_inbound(number, message, spec.get("name"))
     return message
+
+
+def _send_errors(sim: Simulator, number: PhoneNumber, spec: dict[str, Any]) -> dict[str, Any]:
+    wa_id = str(spec.get("from") or "")
+    if not wa_id.isdigit():
+        raise SpecError("'from' must be the citizen's wa_id (digits)")
+    errors = _change_errors(spec)
+    message: dict[str, Any] = {}
+    if spec.get("message_type"):
+        # Meta could not read what the citizen sent: the message comes without its body.
+        message = {
+            "from": wa_id,
+            "id": sim.new_inbound_id(wa_id),
+            "timestamp": str(int(time.time())),
+            "type": str(spec["message_type"]),
+        }
+    sim.deliver_inbound(number, message, spec.get("name"), errors=errors, wa_id=wa_id)
+    return {**message, "errors": errors} if message else {"from": wa_id, "errors": errors}
 
 
 # ---- taps on the business's last message ----------------------------------------------------
@@ -342,7 +425,7 @@ def validate_scenario(data: Any) -> None:
         if not str(citizen.get("wa_id", "")).isdigit():
             raise SpecError("every citizen needs a numeric wa_id")
         for step in citizen.get("script", []):
-            actions = {"send", "wait_for_reply", "tap", "react"} & step.keys()
+            actions = {"send", "wait_for_reply", "tap", "react", "edit", "revoke"} & step.keys()
             if len(actions) > 1 or (not actions and "after" not in step):
                 raise SpecError(f"step {step!r} needs exactly one action")
 
@@ -392,6 +475,10 @@ async def _run_step(
         spec = tap_spec(last, step["tap"])
     elif "react" in step:
         spec = {"type": "reaction", "reaction": {"emoji": step["react"]}}
+    elif "edit" in step:
+        spec = {"type": "edit", "edit": step["edit"]}
+    elif "revoke" in step:
+        spec = {"type": "revoke", "revoke": step["revoke"]}
     if spec is not None:
         spec.update({"from": wa_id, "name": name})
         send_inbound(sim, number, spec)

@@ -491,14 +491,24 @@ class Simulator:
     # ---- inbound ----------------------------------------------------------------------------
 
     def deliver_inbound(
-        self, number: PhoneNumber, message: dict[str, Any], name: str | None
+        self,
+        number: PhoneNumber,
+        message: dict[str, Any],
+        name: str | None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        wa_id: str | None = None,
     ) -> None:
-        wa_id = message.get("from", "")
-        if message.get("type") != "system":
+        """Post a citizen's message; ``errors``: change-level errors beside it, or instead of
+        it when ``message`` is empty (then ``wa_id`` names the citizen)."""
+        wa_id = message.get("from", "") or wa_id or ""
+        if message and message.get("type") != "system":
             self.state.windows[(number.id, wa_id)] = time.time()
         if name:
             self.state.citizen_names[wa_id] = name
         record = {"phone_number_id": number.id, "message": message, "name": name}
+        if errors is not None:
+            record["errors"] = errors
         self.state.inbound.setdefault(number.id, []).append(record)
         self.state.bump("inbound")
         if not number.callback_url:
@@ -519,6 +529,7 @@ class Simulator:
             number.id,
             number.display_phone_number,
             contact,
+            tuple(errors) if errors is not None else None,
         )
         self.dispatcher.enqueue(Target(number.callback_url, number.app_secret), event, wa_id)
 
@@ -532,6 +543,16 @@ class Simulator:
             found = f"{_region(wa_id)}.{int(digest[:16], 16):020d}"
             self.state.user_ids[key] = found
         return found
+
+    def last_inbound(
+        self, number_id: str, wa_id: str, types: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
+        """The citizen's latest message to this number (of ``types`` if given)."""
+        for record in reversed(self.state.inbound.get(number_id, [])):
+            message = record["message"]
+            if message.get("from") == wa_id and (not types or message.get("type") in types):
+                return message
+        return None
 
     def new_inbound_id(self, wa_id: str) -> str:
         return wamid(wa_id, inbound=True)

@@ -44,6 +44,9 @@ class Event:
     phone_number_id: str | None = None
     display_phone_number: str | None = None
     contact: dict[str, Any] | None = None
+    # Change-level errors (cloud-api.md §5.5): they apply to every message of their change,
+    # so such an event gets a change of its own. ``item`` None: errors about no message.
+    errors: tuple[dict[str, Any], ...] | None = None
 
 
 def sign(body: bytes, app_secret: str) -> str:
@@ -54,14 +57,20 @@ def sign(body: bytes, app_secret: str) -> str:
 def build_envelope(events: list[Event]) -> dict[str, Any]:
     """Group events into entries (per WABA) and changes (per number and kind)."""
     entries: dict[str, dict[str, Any]] = {}
-    values: dict[tuple[str, str, str | None, str | None], dict[str, Any]] = {}
+    values: dict[tuple[str, str, str | None, str | None, int | None], dict[str, Any]] = {}
     for event in events:
         entry = entries.setdefault(event.waba_id, {"id": event.waba_id, "changes": []})
         if event.kind is None:
             entry["time"] = int(time.time())  # non-message fields carry entry.time
             entry["changes"].append({"field": event.field, "value": event.item})
             continue
-        key = (event.waba_id, event.field, event.phone_number_id, event.kind)
+        key = (
+            event.waba_id,
+            event.field,
+            event.phone_number_id,
+            event.kind,
+            id(event) if event.errors is not None else None,
+        )
         value = values.get(key)
         if value is None:
             value = {
@@ -77,7 +86,10 @@ def build_envelope(events: list[Event]) -> dict[str, Any]:
             contacts = value.setdefault("contacts", [])
             if event.contact not in contacts:
                 contacts.append(event.contact)
-        value.setdefault(event.kind, []).append(event.item)
+        if event.item:
+            value.setdefault(event.kind, []).append(event.item)
+        if event.errors is not None:
+            value["errors"] = list(event.errors)
     return {"object": "whatsapp_business_account", "entry": list(entries.values())}
 
 
