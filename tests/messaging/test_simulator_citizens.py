@@ -173,6 +173,9 @@ def test_default_scenario_covers_varied_types_and_a_stop():
     sends = [s["send"] for c in scenario["citizens"] for s in c["script"] if "send" in s]
     assert {s["type"] for s in sends} >= {"text", "image", "audio", "document", "location"}
     assert any(s.get("text") == "STOP" for s in sends)
+    steps = [step for c in scenario["citizens"] for step in c["script"]]
+    assert {"edit", "revoke"} <= {key for step in steps for key in step}
+    assert "request_welcome" in {s["type"] for s in sends}
 
 
 def test_python_scenario_module_drives_citizens(simulator, sim_number, tmp_path):
