@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
+import redis
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +15,9 @@ from tenants.scoping import agency_scope, no_scope, system_scope
 from tenants.selectors import find_api_credential, get_membership, memberships_for_request
 
 SESSION_AGENCY_KEY = "agency_id"
+# Redis is down or unreachable (connection refused, timeout, still loading its data).
+REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+logger = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -90,9 +97,12 @@ class AgencyMiddleware:
     def process_exception(
         self, request: AgencyRequest, exception: Exception
     ) -> HttpResponse | None:
-        """A page whose service refused because the agency is suspended: say why (403)."""
+        """A page whose service refused because the agency is suspended: say why (403). A
+        request that needed Redis while it is down (sign-in's rate limits live there): 503."""
         from tenants.services import AgencySuspended
 
+        if isinstance(exception, REDIS_UNAVAILABLE):
+            return _redis_unavailable(request, exception)
         if not isinstance(exception, AgencySuspended):
             return None
         if request.path.startswith("/api/"):
@@ -112,6 +122,27 @@ class AgencyMiddleware:
             return None
         request.session[SESSION_AGENCY_KEY] = memberships[0].agency_id
         return memberships[0]
+
+
+def _redis_unavailable(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Redis holds the sign-in rate limits: without it, refuse clearly rather than sign in
+    unthrottled (a password-guessing window) or answer 500. Meta's webhooks never get here:
+    their endpoint does not need Redis."""
+    logger.error("Redis unavailable: %s", type(exception).__name__, extra={"path": request.path})
+    if request.path.startswith("/api/"):
+        body = {
+            "error": {
+                "code": "temporarily_unavailable",
+                "message": "The service is temporarily unavailable. Try again in a minute.",
+            }
+        }
+        response: HttpResponse = JsonResponse(body, status=503)
+    else:
+        signing_in = request.path.startswith("/accounts/")
+        context = {"signing_in": signing_in}
+        response = render(request, "frontend/unavailable.html", context, status=503)
+    response["Retry-After"] = "60"
+    return response
 
 
 def _suspended_json(message: str) -> JsonResponse:
