@@ -189,7 +189,9 @@ async def node(request: Request) -> Response:
     raise unknown_object(node_id, method)
 
 
-async def _media_node(sim: Simulator, request: Request, media_id: str, token: str | None):
+async def _media_node(
+    sim: Simulator, request: Request, media_id: str, token: str | None
+) -> Response:
     media = sim.media_for(media_id, token, request.query_params.get("phone_number_id"))
     if request.method == "DELETE":
         del sim.state.media[media.id]
@@ -199,7 +201,9 @@ async def _media_node(sim: Simulator, request: Request, media_id: str, token: st
     raise unknown_object(media_id, "post")
 
 
-async def _template_node(sim: Simulator, request: Request, template_id: str, token: str | None):
+async def _template_node(
+    sim: Simulator, request: Request, template_id: str, token: str | None
+) -> Response:
     template = sim.state.templates[template_id]
     sim.authorize_waba(template.waba_id, token, request.method.lower())
     if request.method == "GET":

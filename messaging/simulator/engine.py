@@ -236,7 +236,9 @@ class Simulator:
                 "from this phone number to the same phone number in a short period of time.",
             )
 
-    def handle_messages(self, number: PhoneNumber, body: dict[str, Any], version: str):
+    def handle_messages(
+        self, number: PhoneNumber, body: dict[str, Any], version: str
+    ) -> dict[str, Any]:
         if body.get("messaging_product") != "whatsapp":
             if "messaging_product" not in body:
                 raise GraphError(
@@ -371,8 +373,8 @@ class Simulator:
         elif message.type == "reaction":
             # Reactions only ever get `sent`; one to a message outside the thread is accepted
             # and then fails with 131009 (cloud-api.md §10).
-            target = str(message.payload["reaction"].get("message_id", ""))
-            known = self._in_thread(number.id, message.wa_id, target)
+            reacted_to = str(message.payload["reaction"].get("message_id", ""))
+            known = self._in_thread(number.id, message.wa_id, reacted_to)
             plan = [(t_sent, "sent", None) if known else (t_sent, "failed", 131009)]
         else:
             t_delivered = t_sent + later(cfg.delivered_delay)
@@ -506,7 +508,7 @@ class Simulator:
             self.state.windows[(number.id, wa_id)] = time.time()
         if name:
             self.state.citizen_names[wa_id] = name
-        record = {"phone_number_id": number.id, "message": message, "name": name}
+        record: dict[str, Any] = {"phone_number_id": number.id, "message": message, "name": name}
         if errors is not None:
             record["errors"] = errors
         self.state.inbound.setdefault(number.id, []).append(record)

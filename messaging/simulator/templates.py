@@ -301,8 +301,8 @@ def _check_buttons(template: Template, sent: list[dict[str, Any]]) -> None:
     given: set[int] = set()
     for item in sent:
         try:
-            index = int(item.get("index"))
-        except (TypeError, ValueError):
+            index = int(item["index"])
+        except (KeyError, TypeError, ValueError):
             raise _format_error("buttons", "index must be an integer") from None
         if not 0 <= index < len(buttons):
             raise _count_error(f"button at index {index}", 1, 0)

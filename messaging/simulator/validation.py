@@ -101,7 +101,9 @@ def _object(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def _only(obj: dict[str, Any], allowed: set[str] | frozenset[str], parent: str, strict: bool):
+def _only(
+    obj: dict[str, Any], allowed: set[str] | frozenset[str], parent: str, strict: bool
+) -> None:
     if not strict:
         return
     for key in obj:
@@ -421,7 +423,7 @@ def _carousel_action(action: dict[str, Any]) -> None:
     cards = action.get("cards")
     if not isinstance(cards, list) or not 2 <= len(cards) <= 10:
         raise invalid_value("Invalid cards count. Min allowed cards: 2, Max allowed cards: 10")
-    shapes: set[tuple[str, str, int]] = set()
+    shapes: set[tuple[Any, Any, int]] = set()
     for i, card in enumerate(cards):
         where = f"interactive['action']['cards'][{i}]"
         card = _object(card, where)

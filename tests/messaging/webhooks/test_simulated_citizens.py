@@ -109,7 +109,8 @@ def test_a_citizen_opening_the_chat_opens_the_window(simulator, platform_number,
     relay(1)
     row = _row(agency_a, welcome["id"])
     assert row.type == "request_welcome"
-    assert row.conversation.window_expires_at > timezone.now() + timedelta(hours=23)
+    expires = row.conversation.window_expires_at
+    assert expires is not None and expires > timezone.now() + timedelta(hours=23)
 
 
 def test_change_level_errors_beside_a_message_land_on_it(
