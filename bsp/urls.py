@@ -10,6 +10,9 @@ api_docs = SpectacularSwaggerSplitView.as_view(
     url_name="api-schema", template_name="frontend/api_docs.html"
 )
 
+# allauth's rate-limit answer (sign-in from one IP too often), audited by tenants.
+handler429 = "tenants.adapters.respond_429"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

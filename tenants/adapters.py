@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 
 from tenants import crypto
 
@@ -12,6 +16,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def validation_error(self, code: str, *args: Any) -> ValidationError:
+        # allauth refuses a throttled password (per account) and a throttled second factor
+        # (per user) through this one call: audit both, like failed passwords.
+        if code == "too_many_login_attempts":
+            from tenants.signals import record_sign_in_throttled
+
+            record_sign_in_throttled(context.request, limit="account")
+        return super().validation_error(code, *args)
 
 
 class MFAAdapter(DefaultMFAAdapter):
@@ -27,3 +40,14 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return crypto.decrypt(encrypted_text)
+
+
+def respond_429(request: HttpRequest) -> HttpResponse:
+    """allauth's "too many requests" answer (``handler429`` in bsp/urls.py), audited: the
+    per-IP sign-in limit refuses before any password is checked."""
+    from allauth.core.internal.ratelimit import handler429
+
+    from tenants.signals import record_sign_in_throttled
+
+    record_sign_in_throttled(request, limit="ip")
+    return handler429(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
 from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -16,7 +17,7 @@ def _record_for_user_agencies(user: Any, request: Any, action: str, **changes: A
     actor = Actor.from_request(request) if request is not None else Actor.system("auth")
     if user is not None and actor.type == "system":
         actor = Actor("user", str(user.pk), user.email, actor.ip_address)
-    agency_ids = [m.agency_id for m in memberships_for_user(user)] if user else []
+    agency_ids: list[int | None] = [m.agency_id for m in memberships_for_user(user)] if user else []
     for agency_id in agency_ids or [None]:
         record_event(
             agency_id=agency_id,
@@ -62,3 +63,39 @@ def _on_mfa_removed(
     sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
 ) -> None:
     _record_for_user_agencies(user, request, "auth.mfa_removed", type=authenticator.type)
+
+
+@receiver(mfa_authentication_failed, dispatch_uid="audit.mfa_failed")
+def _on_mfa_failed(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    # The password was right: the account is known, so its agencies' chains get the event.
+    _record_for_user_agencies(
+        user,
+        request,
+        "auth.mfa_failed",
+        type=authenticator.type,
+        reauthentication=bool(kwargs.get("reauthentication", False)),
+    )
+
+
+def record_sign_in_throttled(request: Any, *, limit: str) -> None:
+    """A sign-in attempt refused by a rate limit (``limit``: "account" or "ip"), audited on
+    the platform chain like a failed password (the account named may not exist)."""
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    path = request.path if request is not None else ""
+    attempted = ""
+    if request is not None and request.method == "POST":
+        attempted = str(request.POST.get("login", ""))
+    stage = getattr(request, "_login_stage", None)  # signing in, at the second factor
+    stage_user = getattr(getattr(stage, "login", None), "user", None)
+    if not attempted and stage_user is not None:
+        attempted = stage_user.email
+    record_event(
+        agency_id=None,
+        actor=Actor("system", "", "auth", ip),
+        action="auth.login_throttled",
+        changes={
+            "attempted": attempted[:200],
+            "limit": limit,
+            "step": "second_factor" if "/2fa/" in path else "password",
+        },
+    )
