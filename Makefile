@@ -7,7 +7,7 @@ TEST   := DJANGO_SETTINGS_MODULE=bsp.settings.test
 # Migrations run as the schema owner when one is given (see README, "Database roles").
 MIGRATE_DB = $${DATABASE_OWNER_URL:-$${DATABASE_URL:-}}
 
-.PHONY: demo test lint check pytest bench install install-dev totp browsers clean
+.PHONY: demo test lint types check pytest bench install install-dev totp browsers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,19 @@ demo: install
 totp: install
 	@$(DEMO) $(BIN)/python manage.py demo_totp $(EMAIL)
 
-## 2. The whole test suite (lint, checks, tests) against real PostgreSQL and Redis.
-test: install-dev browsers lint check pytest
+## 2. The whole test suite (lint, types, checks, tests) against real PostgreSQL and Redis.
+test: install-dev browsers lint types check pytest
 
+# Ruff, then the import contracts ([tool.importlinter] in pyproject.toml: the layers).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# mypy with django-stubs over the whole codebase ([tool.mypy] in pyproject.toml). The plugin
+# loads the test settings but never connects to a database.
+types: install-dev
+	$(BIN)/mypy
 
 check: install-dev
 	DJANGO_SETTINGS_MODULE=bsp.settings.production DEBUG=0 \
@@ -61,4 +68,4 @@ bench: install-dev
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf var .pytest_cache .coverage htmlcov staticfiles
+	rm -rf var .pytest_cache .mypy_cache .coverage htmlcov staticfiles

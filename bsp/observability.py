@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -24,13 +25,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class IdentifiedRequest(HttpRequest):
+    """A request past ``RequestIdMiddleware`` (for type hints only)."""
+
+    request_id: str
+
+
 class RequestIdMiddleware:
     """Takes a sane ``X-Request-ID`` from the proxy or makes one; echoes it in the response."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: IdentifiedRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id

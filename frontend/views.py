@@ -10,8 +10,8 @@ from __future__ import annotations
 from allauth.account.internal.flows.login import record_authentication
 from allauth.account.utils import filter_users_by_email, perform_login
 from django.contrib import messages
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,6 +34,7 @@ from frontend.forms import (
 from records.audit import Actor, verify_chain
 from records.selectors import audit_events_of
 from tenants import services
+from tenants.http import AgencyRequest, MemberRequest, SignedInRequest, is_signed_in
 from tenants.middleware import switch_agency as switch_session_agency
 from tenants.models import Invitation
 from tenants.permissions import Perm, Role
@@ -61,7 +62,7 @@ def _site_root(request: HttpRequest) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     agency = request.agency
     if agency is None:
         if request.user.is_superuser:  # a platform operator: their place is the console
@@ -77,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_agency(request: HttpRequest) -> HttpResponse:
+def switch_agency(request: SignedInRequest) -> HttpResponse:
     form = SwitchAgencyForm(request.POST)
     if not form.is_valid():
         raise Http404("No such agency.")
@@ -85,6 +86,8 @@ def switch_agency(request: HttpRequest) -> HttpResponse:
     if not switch_session_agency(request, agency_id):
         raise Http404("You are not a member of that agency.")
     membership = get_membership(agency_id=agency_id, user=request.user)
+    if membership is None:  # removed from it since the line above
+        raise Http404("You are not a member of that agency.")
     messages.success(request, f"You are now working in {membership.agency.name}.")
     return redirect("frontend:home")
 
@@ -93,11 +96,11 @@ def switch_agency(request: HttpRequest) -> HttpResponse:
 
 
 @agency_perm_required(Perm.VIEW_AGENCY)
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: MemberRequest) -> HttpResponse:
     return _render_members(request, InviteMemberForm())
 
 
-def _render_members(request: HttpRequest, invite_form: InviteMemberForm) -> HttpResponse:
+def _render_members(request: MemberRequest, invite_form: InviteMemberForm) -> HttpResponse:
     agency = request.agency
     can_manage = request.membership.has_perm(Perm.MANAGE_MEMBERS)
     context = {
@@ -112,7 +115,7 @@ def _render_members(request: HttpRequest, invite_form: InviteMemberForm) -> Http
 
 @agency_perm_required(Perm.MANAGE_MEMBERS)
 @require_POST
-def invite_member(request: HttpRequest) -> HttpResponse:
+def invite_member(request: MemberRequest) -> HttpResponse:
     form = InviteMemberForm(request.POST)
     if form.is_valid():
         try:
@@ -134,7 +137,7 @@ def invite_member(request: HttpRequest) -> HttpResponse:
 
 @agency_perm_required(Perm.MANAGE_MEMBERS)
 @require_POST
-def change_member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def change_member_role(request: MemberRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(members_of(request.agency), pk=pk)
     form = ChangeRoleForm(request.POST)
     if not form.is_valid():
@@ -193,7 +196,7 @@ def remove_member(request: MemberRequest, pk: int) -> HttpResponse:
 
 @agency_perm_required(Perm.MANAGE_MEMBERS)
 @require_POST
-def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_invitation(request: MemberRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(pending_invitations(request.agency), pk=pk)
     services.revoke_invitation(
         actor=Actor.from_request(request), agency=request.agency, invitation=invitation
@@ -205,11 +208,11 @@ def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Accepting an invitation (the emailed link) ---------------------------------------
 
 
-def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+def accept_invitation(request: AgencyRequest, token: str) -> HttpResponse:
     invitation = find_invitation(token)
     if invitation is None:
         return render(request, "frontend/invitations/invalid.html", status=410)
-    if request.user.is_authenticated:
+    if is_signed_in(request):
         return _accept_as_signed_in_user(request, invitation)
     if filter_users_by_email(invitation.email):
         login_url = f"{reverse('account_login')}?{urlencode({'next': request.path})}"
@@ -218,7 +221,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     return _register_and_accept(request, invitation)
 
 
-def _accept_as_signed_in_user(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+def _accept_as_signed_in_user(request: SignedInRequest, invitation: Invitation) -> HttpResponse:
     if request.user.email.lower() != invitation.email.lower():
         context = {"invitation": invitation}
         return render(request, "frontend/invitations/wrong_account.html", context, status=403)
@@ -247,9 +250,7 @@ def _register_and_accept(request: HttpRequest, invitation: Invitation) -> HttpRe
     return render(request, "frontend/invitations/set_password.html", context)
 
 
-def _sign_in_new_member(
-    request: HttpRequest, user: AbstractBaseUser, invitation: Invitation
-) -> HttpResponse:
+def _sign_in_new_member(request: HttpRequest, user: User, invitation: Invitation) -> HttpResponse:
     # They typed the password in this very request: record it as a fresh (re)authentication,
     # so the MFA enrollment that follows does not ask for it again at once.
     record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
@@ -263,12 +264,12 @@ def _sign_in_new_member(
 
 
 @agency_perm_required(Perm.VIEW_AGENCY)
-def whatsapp(request: HttpRequest) -> HttpResponse:
+def whatsapp(request: MemberRequest) -> HttpResponse:
     return _render_whatsapp(request)
 
 
 def _render_whatsapp(
-    request: HttpRequest,
+    request: MemberRequest,
     waba_form: ConnectWabaForm | None = None,
     number_form: AddPhoneNumberForm | None = None,
 ) -> HttpResponse:
@@ -286,7 +287,7 @@ def _render_whatsapp(
 
 @agency_perm_required(Perm.MANAGE_WHATSAPP)
 @require_POST
-def connect_waba(request: HttpRequest) -> HttpResponse:
+def connect_waba(request: MemberRequest) -> HttpResponse:
     form = ConnectWabaForm(request.POST)
     if form.is_valid():
         try:
@@ -303,7 +304,7 @@ def connect_waba(request: HttpRequest) -> HttpResponse:
 
 @agency_perm_required(Perm.MANAGE_WHATSAPP)
 @require_POST
-def add_phone_number(request: HttpRequest) -> HttpResponse:
+def add_phone_number(request: MemberRequest) -> HttpResponse:
     form = AddPhoneNumberForm(request.POST, wabas=wabas_of(request.agency))
     if form.is_valid():
         try:
@@ -319,7 +320,7 @@ def add_phone_number(request: HttpRequest) -> HttpResponse:
 
 
 @agency_perm_required(Perm.VIEW_AGENCY)
-def phone_number(request: HttpRequest, pk: int) -> HttpResponse:
+def phone_number(request: MemberRequest, pk: int) -> HttpResponse:
     number = get_object_or_404(phone_numbers_of(request.agency), pk=pk)
     return render(request, "frontend/whatsapp/phone_number.html", {"number": number})
 
@@ -328,7 +329,7 @@ def phone_number(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agency_perm_required(Perm.VIEW_AUDIT)
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: MemberRequest) -> HttpResponse:
     agency = request.agency
     page = Paginator(audit_events_of(agency), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     # Verification reads the whole chain, so it runs when asked for (and hourly in beat).
@@ -338,7 +339,7 @@ def audit(request: HttpRequest) -> HttpResponse:
 
 
 @agency_perm_required(Perm.VIEW_AUDIT)
-def audit_event(request: HttpRequest, pk: int) -> HttpResponse:
+def audit_event(request: MemberRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(audit_events_of(request.agency), pk=pk)
     return render(request, "frontend/audit/detail.html", {"event": event})
 
@@ -347,7 +348,7 @@ def audit_event(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agency_perm_required(Perm.MANAGE_API_KEYS)
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: MemberRequest) -> HttpResponse:
     """Lists keys; POST creates one and shows its raw key on this response only."""
     form = ApiKeyForm(request.POST or None)
     created, raw_key = None, ""
@@ -373,7 +374,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @agency_perm_required(Perm.MANAGE_API_KEYS)
 @require_POST
-def revoke_api_key(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_api_key(request: MemberRequest, pk: int) -> HttpResponse:
     credential = get_object_or_404(
         api_credentials_of(request.agency).filter(revoked_at=None), pk=pk
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,12 +30,12 @@ class Sender:
 
     type: str  # Message.SenderType
     actor: Actor
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     credential: ApiCredential | None = None
     campaign_id: int | None = None
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser, actor: Actor) -> Sender:
+    def staff(cls, user: User, actor: Actor) -> Sender:
         return cls(Message.SenderType.USER, actor, user=user)
 
     @classmethod

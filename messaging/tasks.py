@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from messaging import delivery
 from messaging.webhooks import media, processing, statuses
@@ -31,7 +31,7 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     max_retries=None,
 )
 @agency_task
-def deliver_message(self, *, message_id: int, agency_id: int) -> None:
+def deliver_message(self: Task, *, message_id: int, agency_id: int) -> None:
     try:
         outcome = delivery.deliver(message_id)
     except delivery.Throttled as exc:
@@ -100,7 +100,7 @@ def apply_parked_statuses() -> int:
     max_retries=None,
 )
 @agency_task
-def download_inbound_media(self, *, media_id: int, agency_id: int) -> None:
+def download_inbound_media(self: Task, *, media_id: int, agency_id: int) -> None:
     try:
         outcome = media.download(media_id)
     except media.RetryDownload as exc:

@@ -79,7 +79,8 @@ def agency_task(func: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with agency_scope(int(kwargs["agency_id"])):  # type: ignore[arg-type]
+        # P.kwargs values are typed as object; the tasks pass an int (or its str).
+        with agency_scope(int(kwargs["agency_id"])):  # type: ignore[call-overload]
             return func(*args, **kwargs)
 
     return wrapper

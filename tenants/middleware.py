@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from tenants.models import ApiCredential
+from tenants.http import AgencyRequest, SignedInRequest, is_signed_in
+from tenants.models import ApiCredential, Membership
 from tenants.scoping import agency_scope, no_scope, system_scope
 from tenants.selectors import find_api_credential, get_membership, memberships_for_request
 
@@ -23,13 +24,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def switch_agency(request: HttpRequest, agency_id: int) -> bool:
     """Make ``agency_id`` the session's agency if the user belongs to it."""
-    if get_membership(agency_id=agency_id, user=request.user) is None:
+    user = request.user
+    if not user.is_authenticated or get_membership(agency_id=agency_id, user=user) is None:
         return False
     request.session[SESSION_AGENCY_KEY] = agency_id
     return True
 
 
-def _api_credential(request: HttpRequest) -> ApiCredential | None:
+def _api_credential(request: AgencyRequest) -> ApiCredential | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer cr_"):
         return None
@@ -45,10 +47,10 @@ class AgencyMiddleware:
     the agency's scope, or no scope at all.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[AgencyRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AgencyRequest) -> HttpResponse:
         request.agency = None
         request.membership = None
         request.api_credential = None
@@ -69,7 +71,7 @@ class AgencyMiddleware:
         if user.is_authenticated and user.is_superuser and request.path.startswith("/admin/"):
             with system_scope():
                 return self.get_response(request)
-        if user.is_authenticated:
+        if is_signed_in(request):
             membership = self._resolve_membership(request)
             if membership is not None:
                 request.agency, request.membership = membership.agency, membership
@@ -172,13 +174,12 @@ class MfaRequiredMiddleware:
 
     ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/webhooks/")
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[AgencyRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
+    def __call__(self, request: AgencyRequest) -> HttpResponse:
         if (
-            user.is_authenticated
+            is_signed_in(request)
             and not request.path.startswith(self.ALLOWED_PREFIXES)
             and request.api_credential is None
             and self._needs_enrollment(request)
@@ -196,7 +197,7 @@ class MfaRequiredMiddleware:
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 
-    def _needs_enrollment(self, request: HttpRequest) -> bool:
+    def _needs_enrollment(self, request: SignedInRequest) -> bool:
         from allauth.mfa.utils import is_mfa_enabled
 
         from tenants.selectors import memberships_for_request, user_requires_mfa

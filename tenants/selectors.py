@@ -6,11 +6,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
+from tenants.http import SignedInRequest
 from tenants.models import (
     Agency,
     ApiCredential,
@@ -27,7 +27,7 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def memberships_for_user(user: AbstractBaseUser) -> list[Membership]:
+def memberships_for_user(user: User) -> list[Membership]:
     """All of a user's agencies (a cross-agency read, limited to the user's own rows)."""
     with system_scope():
         return list(
@@ -35,19 +35,19 @@ def memberships_for_user(user: AbstractBaseUser) -> list[Membership]:
         )
 
 
-def get_membership(*, agency_id: int, user: AbstractBaseUser) -> Membership | None:
+def get_membership(*, agency_id: int, user: User) -> Membership | None:
     with agency_scope(agency_id):
         return Membership.objects.select_related("agency").filter(user=user).first()
 
 
-def memberships_for_request(request: HttpRequest) -> list[Membership]:
+def memberships_for_request(request: SignedInRequest) -> list[Membership]:
     """``memberships_for_user`` once per request (middleware, MFA check and switcher share it)."""
     if not hasattr(request, "_user_memberships"):
         request._user_memberships = memberships_for_user(request.user)
     return request._user_memberships
 
 
-def user_requires_mfa(user: AbstractBaseUser, memberships: list[Membership] | None = None) -> bool:
+def user_requires_mfa(user: User, memberships: list[Membership] | None = None) -> bool:
     """Platform operators and holders of a sensitive role anywhere must use MFA."""
     if user.is_superuser or user.is_staff:
         return True

@@ -7,6 +7,9 @@ that does not own the tables. ``civic_owner`` creates the test database and migr
 
 from __future__ import annotations
 
+import subprocess
+from types import ModuleType
+
 import psycopg
 import pytest
 from django.conf import settings
@@ -35,7 +38,7 @@ def django_db_setup(
     from django.test.utils import setup_databases, teardown_databases
 
     app_user = settings.DATABASES["default"]["USER"]
-    owner_user = psycopg.conninfo.conninfo_to_dict(settings.DATABASE_OWNER_URL)["user"]
+    owner_user = str(psycopg.conninfo.conninfo_to_dict(settings.DATABASE_OWNER_URL)["user"])
     _ensure_roles()
     with django_db_blocker.unblock():
         _set_user(owner_user)
@@ -141,3 +144,33 @@ def operator(db):
     user = UserFactory(is_staff=True, is_superuser=True)
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
+
+
+# --- Markers and timeouts ----------------------------------------------------------------
+
+# A test starting real processes waits for them to boot (and the demo smoke test for all of
+# them at once, on a shared 2-core machine): it gets this instead of pyproject's default.
+PROCESSES_TIMEOUT = 600
+
+
+def starts_processes(module: ModuleType) -> bool:
+    """Whether a test module starts real processes: it uses ``tests.processes`` (or, for the
+    few that run a command to completion, ``subprocess`` itself)."""
+    import tests.processes
+
+    return any(
+        value is tests.processes
+        or value is subprocess
+        or getattr(value, "__module__", None) == tests.processes.__name__
+        for value in vars(module).values()
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is None or not starts_processes(module):
+            continue
+        item.add_marker(pytest.mark.processes)
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(PROCESSES_TIMEOUT))

@@ -222,7 +222,7 @@ def handle_phone_number_quality(change: Change) -> None:
     if number is not None:
         quality = _quality_after(event, number.quality_rating)
         if quality is not None:
-            updates = {"quality_rating": quality}
+            updates: dict[str, Any] = {"quality_rating": quality}
             _apply(change, number, updates, action="phone_number.quality_changed", context=context)
         if event == "THROUGHPUT_UPGRADE":
             updates = {"throughput_tier": PhoneNumber.ThroughputTier.HIGH}
@@ -261,7 +261,7 @@ def _set_messaging_limit(change: Change, tier: str, context: dict[str, Any]) -> 
         )
         return
     portfolio = BusinessPortfolio.objects.select_for_update().get(pk=waba.portfolio_id)
-    reported = {
+    reported: dict[str, Any] = {
         key: change.value[key]
         for key in ("old_limit", "current_limit", "max_daily_conversations_per_business")
         if key in change.value

@@ -57,7 +57,8 @@ def _freeze(obj: Any, name: str) -> None:
 class OutboundMessage(Protocol):
     """What ``build_message_payload`` needs from a builder."""
 
-    message_type: ClassVar[str]
+    @property
+    def message_type(self) -> str: ...  # a ClassVar on builders, a field on ``Prebuilt``
 
     def payload(self) -> Any: ...  # an object, or a list for contacts
 

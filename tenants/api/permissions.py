@@ -8,11 +8,13 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
+from tenants.http import agency_request
 from tenants.permissions import Perm
 
 
 def _actor_has_perm(request: Request, perm: Perm) -> bool:
-    holder = request._request.api_credential or request._request.membership
+    django_request = agency_request(request)
+    holder = django_request.api_credential or django_request.membership
     return holder is not None and holder.has_perm(perm)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, pagination
 from rest_framework.request import Request
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 
 from records.models import AuditEvent
 from tenants.api import serializers
+from tenants.http import agency_request
 from tenants.models import Membership, PhoneNumber
 from tenants.permissions import Perm
 
@@ -19,7 +21,7 @@ class CurrentAgencyApi(APIView):
 
     @extend_schema(responses=serializers.AgencySerializer)
     def get(self, request: Request) -> Response:
-        return Response(serializers.AgencySerializer(request._request.agency).data)
+        return Response(serializers.AgencySerializer(agency_request(request).agency).data)
 
 
 class ById(pagination.CursorPagination):
@@ -31,7 +33,7 @@ class MembershipListApi(generics.ListAPIView):
     serializer_class = serializers.MembershipSerializer
     pagination_class = ById
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Membership]:
         return Membership.objects.select_related("user")
 
 
@@ -39,7 +41,7 @@ class MembershipDetailApi(generics.RetrieveAPIView):
     required_perm = Perm.MANAGE_MEMBERS
     serializer_class = serializers.MembershipSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Membership]:
         return Membership.objects.select_related("user")
 
 
@@ -48,7 +50,7 @@ class PhoneNumberListApi(generics.ListAPIView):
     serializer_class = serializers.PhoneNumberSerializer
     pagination_class = ById
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PhoneNumber]:
         return PhoneNumber.objects.select_related("waba")
 
 
@@ -56,7 +58,7 @@ class PhoneNumberDetailApi(generics.RetrieveAPIView):
     required_perm = Perm.VIEW_AGENCY
     serializer_class = serializers.PhoneNumberSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PhoneNumber]:
         return PhoneNumber.objects.select_related("waba")
 
 
@@ -65,7 +67,7 @@ class AuditEventListApi(generics.ListAPIView):
     serializer_class = serializers.AuditEventSerializer
     pagination_class = ById
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.all()
 
 
@@ -73,5 +75,5 @@ class AuditEventDetailApi(generics.RetrieveAPIView):
     required_perm = Perm.VIEW_AUDIT
     serializer_class = serializers.AuditEventSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.all()

@@ -10,6 +10,7 @@ connection was last told and the next statement sets it again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.backends.postgresql import base
@@ -45,16 +46,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().get_new_connection(conn_params)
 
     def _rollback(self) -> None:
-        super()._rollback()
+        super()._rollback()  # type: ignore[misc]  # private hook, absent from django-stubs
         self._scope_settings = None
 
     def _savepoint_rollback(self, sid: str) -> None:
         # Forget only after the ROLLBACK TO SAVEPOINT ran: before it, the transaction may be
         # in the aborted state where our set_config would itself fail.
-        super()._savepoint_rollback(sid)
+        super()._savepoint_rollback(sid)  # type: ignore[misc]  # private hook, as above
         self._scope_settings = None
 
-    def _apply_scope(self, execute, sql, params, many, context):
+    def _apply_scope(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         wanted = _wanted_settings()
         if wanted != self._scope_settings and not sql.startswith(_TRANSACTION_CONTROL):
             # The raw connection, not this cursor: it may be a server-side (named) cursor.

@@ -33,7 +33,8 @@ def subscriber():
         pubsubs.append(pubsub)
 
         def received() -> list[dict]:
-            found, deadline = [], time.monotonic() + 2.0
+            found: list[dict] = []
+            deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline:
                 message = pubsub.get_message(timeout=0.2)
                 if message is None:

@@ -72,7 +72,7 @@ def _urls_with_parameters() -> set[str]:
     return {
         pattern.name
         for pattern in frontend_urls.urlpatterns
-        if isinstance(pattern, URLPattern) and pattern.pattern.converters
+        if isinstance(pattern, URLPattern) and pattern.pattern.converters and pattern.name
     }
 
 

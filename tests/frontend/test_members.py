@@ -43,7 +43,7 @@ def test_an_invitation_flows_from_email_to_membership(
         admin_client, "new.person@example.gov", Role.SUPERVISOR, django_capture_on_commit_callbacks
     )
     assert mail.outbox[0].to == ["new.person@example.gov"]
-    link = re.search(r"https?://testserver(/invite/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https?://testserver(/invite/\S+/)", str(mail.outbox[0].body)).group(1)
 
     invitee = Client()
     assert "Choose a password" in invitee.get(link).text

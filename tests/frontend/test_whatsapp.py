@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import TYPE_CHECKING
+
 from django.test import Client
 from django.urls import reverse
 
@@ -10,10 +11,13 @@ from tenants.models import PhoneNumber, WhatsAppBusinessAccount
 from tenants.scoping import agency_scope
 from tests.factories import PhoneNumberFactory, WabaFactory
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 TOKEN = "EAAG-secret-token-never-shown"
 
 
-def _connect(client: Client, **overrides: str) -> HttpResponse:
+def _connect(client: Client, **overrides: str) -> TestResponse:
     data = {"waba_id": "1234567", "name": "County WABA", "access_token": TOKEN, **overrides}
     return client.post(reverse("frontend:connect_waba"), data, follow=True)
 

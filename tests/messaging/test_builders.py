@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from messaging.whatsapp import InvalidMessageError
@@ -158,7 +160,7 @@ def test_template_rejects_invalid_named_parameter():
 
 
 def test_template_rejects_duplicate_button_indexes():
-    buttons = [b.QuickReplyButton(0, "A"), b.UrlButton(0, "x")]
+    buttons: list[b.ButtonParam] = [b.QuickReplyButton(0, "A"), b.UrlButton(0, "x")]
     assert (
         _field_of(lambda: b.Template("promo", "en", buttons=buttons))
         == "template.components.buttons"
@@ -213,7 +215,7 @@ def test_a_contact_info_request_body_is_at_most_1024_characters():
     assert _field_of(lambda: b.ContactInfoRequest("x" * 1025)) == "interactive.body.text"
 
 
-def _url_card(n: int, header: str = "image") -> b.CarouselCard:
+def _url_card(n: int, header: Literal["image", "video"] = "image") -> b.CarouselCard:
     return b.CarouselCard(
         b.Header(header, link=f"https://cdn.example.com/{n}.jpg"),
         display_text="Open",

@@ -152,7 +152,8 @@ def test_a_message_whose_broker_message_was_lost_is_requeued_and_delivered_by_a_
     message = services.send_message(
         agency=agency_a, sender=SENDER, to=CITIZEN, message=b.Text("Lost and found")
     )
-    app.connection_for_write().default_channel.queue_purge("agent_replies")  # lose it
+    channel = app.connection_for_write().default_channel
+    channel.queue_purge("agent_replies")  # type: ignore[attr-defined]  # kombu's Channel; lose it
     with agency_scope(agency_a):
         Message.objects.filter(pk=message.pk).update(
             created_at=timezone.now() - timedelta(minutes=11)

@@ -137,7 +137,7 @@ def test_a_utility_template_is_allowed_to_a_citizen_who_turned_marketing_off_in_
     template = notice(number, category=MessageTemplate.Category.UTILITY)
     whatsapp_marketing(citizen, Consent.Status.OPTED_OUT)
     with agency_scope(agency_a):
-        assert check_marketing_preference(citizen, template) is None
+        check_marketing_preference(citizen, template)  # does not refuse
 
 
 def test_a_marketing_template_is_allowed_again_once_the_citizen_resumed_marketing(
@@ -149,7 +149,7 @@ def test_a_marketing_template_is_allowed_again_once_the_citizen_resumed_marketin
     )
     whatsapp_marketing(citizen, Consent.Status.OPTED_IN)
     with agency_scope(agency_a):
-        assert check_marketing_preference(citizen, template) is None
+        check_marketing_preference(citizen, template)  # does not refuse
 
 
 def test_sending_a_marketing_template_to_a_citizen_who_turned_marketing_off_is_refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.simulator_fixture import wait_until
 CITIZEN = "15551230006"
 DEFAULT_SCENARIO = Path("messaging/simulator/scenarios/default.yaml")
 
-INBOUND = {
+INBOUND: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
     "text": ({"text": "Hello"}, {"body": "Hello"}),
     "image": ({"image": {"caption": "pothole"}}, {"mime_type": "image/jpeg", "caption": "pothole"}),
     "video": ({"video": {"caption": "flood"}}, {"mime_type": "video/mp4", "caption": "flood"}),

@@ -56,7 +56,7 @@ def test_killing_a_worker_mid_batch_never_sends_a_message_twice(
         services.send_message(
             agency=agency_a,
             sender=services.Sender.system("test"),
-            to=conversation.contact.wa_id,
+            to=conversation.contact.wa_id,  # type: ignore[arg-type]  # factory contacts have one
             message=b.Text(f"notice {i}"),
         )
     worker = _start_worker(simulator)

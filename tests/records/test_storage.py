@@ -8,7 +8,8 @@ from django.core.files.storage import storages
 
 
 def test_files_saved_through_default_storage_land_in_the_s3_bucket(s3_settings, s3_server):
-    storage = storages.create_storage(storages.backends["default"])
+    # django-stubs types ``backends`` as storages; it holds their STORAGES settings.
+    storage = storages.create_storage(storages.backends["default"])  # type: ignore[arg-type]
     name = storage.save("exports/agency-a/report.txt", ContentFile(b"public record"))
     client = boto3.client(
         "s3",

@@ -65,7 +65,9 @@ class Command(BaseCommand):
     def _users(
         self, actor: Actor, agency: Agency, *, reset: bool
     ) -> list[tuple[str, str, str, str]]:
-        wanted = [(f"{role.value.replace('_', '.')}@{DEMO_DOMAIN}", role) for role in Role]
+        wanted: list[tuple[str, Role | None]] = [
+            (f"{role.value.replace('_', '.')}@{DEMO_DOMAIN}", role) for role in Role
+        ]
         wanted.append((OPERATOR_EMAIL, None))
         printed = []
         for email, role in wanted:

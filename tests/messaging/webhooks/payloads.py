@@ -90,7 +90,7 @@ def status_contact(wa_id: str, user_id: str | None = None) -> dict[str, Any]:
 
 
 def status(
-    message_wamid: str,
+    message_wamid: str | None,  # as the model holds it
     state: str,
     recipient: str,
     *,

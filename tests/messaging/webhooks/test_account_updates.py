@@ -4,6 +4,7 @@ violations, deletion, and the events we only record."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_a_restriction_from_meta_refuses_business_initiated_sends(ingest, waba, 
         services.send_message(
             agency=waba.agency,
             sender=services.Sender.system("test"),
-            to=consent.contact.wa_id,
+            to=consent.contact.wa_id,  # type: ignore[arg-type]  # factory contacts have one
             message=notice,
             phone_number=numbers[0],
         )
@@ -175,7 +176,7 @@ def test_a_violation_is_audited_once_with_its_details(ingest, waba, numbers):
 
 
 def test_a_violation_at_another_time_is_recorded_again(ingest, waba):
-    info = {"violation_info": {"violation_type": "ADULT"}}
+    info: dict[str, Any] = {"violation_info": {"violation_type": "ADULT"}}
     ingest(account_update(waba.waba_id, "ACCOUNT_VIOLATION", **info))
     ingest(account_update(waba.waba_id, "ACCOUNT_VIOLATION", time=ENTRY_TIME + 60, **info))
     assert len(audit(waba.agency, "waba.account_update")) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -31,7 +32,7 @@ def _payload() -> bytes:
     return encode(envelope(change))
 
 
-def _post(client: Client, body: bytes, **headers: str):
+def _post(client: Client, body: bytes, **headers: Any):
     return client.generic("POST", URL, body, content_type="application/json", **headers)
 
 

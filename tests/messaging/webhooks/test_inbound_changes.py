@@ -4,6 +4,7 @@ identity, user id): applied to what we hold, once, whatever the arrival order.""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from messaging.models import Contact, Conversation, Message
 from records.models import AuditEvent
@@ -158,7 +159,7 @@ def test_an_edit_that_arrives_before_its_message_is_applied_when_the_message_arr
 
 def test_an_edited_caption_is_applied_to_a_media_message(deliver, scope_a):
     image = {"id": "8001", "mime_type": "image/jpeg", "sha256": "aW1n", "caption": "pothole"}
-    original = {
+    original: dict[str, Any] = {
         "from": CITIZEN,
         "id": wamid(),
         "timestamp": str(T0),

@@ -55,7 +55,7 @@ class OutboundMessageFactory(InboundMessageFactory):
     status = Message.Status.ACCEPTED
     sender_type = Message.SenderType.USER
     wamid = factory.Sequence(lambda n: f"wamid.HBgLout{n:010d}")
-    received_at = None
+    received_at: Any = None
     accepted_at = factory.LazyFunction(timezone.now)
 
 
@@ -693,12 +693,12 @@ def test_odd_items_are_skipped_and_the_others_applied(ingest, wa_number, sent_me
     event = ingest(
         statuses_of(
             wa_number,
-            "not an object",
+            "not an object",  # type: ignore[arg-type]  # hostile on purpose
             {"status": "read"},
             {"id": sent_message.wamid, "status": ["read"]},
             status(sent_message.wamid, "read", CITIZEN, pricing={"category": "a\x00b"}),
             status(sent_message.wamid, "deleted", CITIZEN),
-            status(sent_message.wamid, "delivered", CITIZEN, timestamp="yesterday"),
+            status(sent_message.wamid, "delivered", CITIZEN, timestamp="yesterday"),  # type: ignore[arg-type]
         )
     )
     stored = reload(sent_message)
@@ -789,8 +789,10 @@ def test_concurrent_workers_merge_into_the_latest_row_not_a_stale_read(
     b = threading.Thread(
         target=worker, args=(change("read", T_READ, messages[::-1]),), kwargs={"hold": False}
     )
-    a.start(), b.start()
-    a.join(10), b.join(10)
+    a.start()
+    b.start()
+    a.join(10)
+    b.join(10)
     assert errors == []
     with agency_scope(agency_a):
         rows = set(
