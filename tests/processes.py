@@ -41,18 +41,25 @@ def django_env(**overrides: str) -> dict[str, str]:
     }
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _spawn(args: list[str], env: dict[str, str], output: Any = None) -> subprocess.Popen:
+    """``output``: a file to capture stdout and stderr in (tests that read the logs)."""
     return subprocess.Popen(
         args,
         cwd=ROOT,
         env=env,
         start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
     )
 
 
-def start_worker(queues: str, env: dict[str, str], concurrency: int = 1) -> subprocess.Popen:
+def start_worker(
+    queues: str,
+    env: dict[str, str],
+    concurrency: int = 1,
+    output: Any = None,
+    loglevel: str = "WARNING",
+) -> subprocess.Popen:
     return _spawn(
         [
             sys.executable,
@@ -64,16 +71,19 @@ def start_worker(queues: str, env: dict[str, str], concurrency: int = 1) -> subp
             f"--queues={queues}",
             f"--concurrency={concurrency}",
             "--pool=prefork",
-            "--loglevel=WARNING",
+            f"--loglevel={loglevel}",
             "--without-mingle",
             "--without-gossip",
             "--without-heartbeat",
         ],
         env,
+        output,
     )
 
 
-def start_web(port: int, env: dict[str, str]) -> subprocess.Popen:
+def start_web(
+    port: int, env: dict[str, str], output: Any = None, extra_args: tuple[str, ...] = ()
+) -> subprocess.Popen:
     process = _spawn(
         [
             sys.executable,
@@ -86,8 +96,10 @@ def start_web(port: int, env: dict[str, str]) -> subprocess.Popen:
             "1",
             "--threads",
             "4",
+            *extra_args,
         ],
         env,
+        output,
     )
     wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout=30)
     return process
