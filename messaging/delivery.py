@@ -40,7 +40,8 @@ from messaging.whatsapp.errors import (
     RetryableError,
     TransportError,
 )
-from tenants.models import PhoneNumber
+from tenants.models import Agency, PhoneNumber
+from tenants.services import suspension_reason
 
 BULK_SENDERS = (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
 
@@ -121,7 +122,9 @@ def claim_for_sending(message_id: int) -> Message | None:
     )
     if not claimed:
         return None
-    return Message.objects.select_related("phone_number__waba", "contact").get(pk=message_id)
+    return Message.objects.select_related("phone_number__waba", "contact", "agency").get(
+        pk=message_id
+    )
 
 
 def _take_rate_budget(message_id: int) -> bool:
@@ -154,6 +157,9 @@ def deliver(message_id: int) -> str:
     if message is None:
         return "not_queued"
     number = message.phone_number
+    if not message.agency.is_active:  # suspended after the message was queued
+        mark_failed(message, code=None, reason=suspension_reason(message.agency))
+        return "failed"
     if not number.can_send:
         mark_failed(
             message,
@@ -208,6 +214,11 @@ def deliver(message_id: int) -> str:
         answered = (message.contact_id, message.contact.wa_id or "", result.wa_id or "")
         wa_ids.adopt_canonical_wa_ids(message.agency_id, [answered])
     return "accepted"
+
+
+def _agency_active(agency_id: int) -> bool:
+    # Read each pass, like the number: an operator may suspend the agency mid-campaign.
+    return Agency.objects.filter(pk=agency_id, status=Agency.Status.ACTIVE).exists()
 
 
 def _apply_early_statuses(number_pk: int, wamids: list[str]) -> None:
@@ -596,8 +607,8 @@ def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Cou
     while time.monotonic() < deadline:
         # Re-read each pass: a 190 may have disconnected it, Meta may have changed its tier.
         number.refresh_from_db(fields=["status", "throughput_tier"])
-        if not number.can_send:
-            break
+        if not number.can_send or not _agency_active(number.agency_id):
+            break  # the rows wait, queued, until the number is reconnected / agency reactivated
         want, bucket_ran_dry = _throughput_budget(limiter, number)
         if not want:
             continue
