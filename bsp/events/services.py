@@ -19,11 +19,10 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from bsp.events import Event, OutsideTransaction
-from bsp.events.models import DomainEvent, EventCounter
+from bsp.events.models import DomainEvent
 
 _PUBLISH_SQL = """
 WITH counter AS (
@@ -68,6 +67,15 @@ def publish_many(agency_id: int, events: Iterable[Event | tuple[Any, ...]]) -> i
     return len(batch)
 
 
+# SQLite 3.35+ has the same upsert and RETURNING; the scope is the caller's (RLS is
+# PostgreSQL's, and there the statement above is used).
+_COUNT_SQL = """
+INSERT INTO events_eventcounter AS c (agency_id, last_sequence) VALUES (%s, %s)
+ON CONFLICT (agency_id) DO UPDATE SET last_sequence = c.last_sequence + excluded.last_sequence
+RETURNING last_sequence
+"""
+
+
 def on_postgresql() -> bool:
     """Whether the one-statement SQL applies (else the ORM path SQLite runs)."""
     return connection.vendor == "postgresql"
@@ -75,9 +83,9 @@ def on_postgresql() -> bool:
 
 def _publish_portably(agency_id: int, batch: list[Event], now: Any) -> None:
     """The same on SQLite (the demo), where a write transaction already excludes others."""
-    counter, _ = EventCounter.objects.get_or_create(agency_id=agency_id)
-    EventCounter.objects.filter(pk=counter.pk).update(last_sequence=F("last_sequence") + len(batch))
-    last = EventCounter.objects.values_list("last_sequence", flat=True).get(pk=counter.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL, [agency_id, len(batch)])
+        (last,) = cursor.fetchone()
     first = last - len(batch) + 1
     DomainEvent.objects.bulk_create(
         DomainEvent(

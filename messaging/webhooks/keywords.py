@@ -25,6 +25,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from bsp import events
+from bsp.events import types
 from messaging import services
 from messaging.models import Consent, Message
 from messaging.policy import SendRefused
@@ -153,6 +155,17 @@ def _record(message: Message, found: KeywordMatch, status: str) -> Consent:
         action=f"consent.{status}",
         target=consent,
         changes={"contact": message.contact_id, "topic": "", "source": "keyword"},
+    )
+    events.publish(
+        agency_id=message.agency_id,
+        type=types.CONSENT_CHANGED,
+        subject={"consent": consent.pk, "contact": message.contact_id, "message": message.pk},
+        payload={
+            "status": status,
+            "topic": "",
+            "source": Consent.Source.KEYWORD.value,
+            "recorded_at": consent.recorded_at,
+        },
     )
     return consent
 

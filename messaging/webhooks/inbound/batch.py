@@ -11,7 +11,9 @@ from django.db import connections
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 
-from messaging.models import Contact, Conversation
+from bsp import events
+from bsp.events import types
+from messaging.models import Contact, Conversation, Message
 from messaging.webhooks.changes import Change, InvalidChange
 from tenants.models import Agency
 
@@ -21,6 +23,8 @@ MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 _NOT_BY_CITIZEN = frozenset({"system", "errors"})
 _NO_REOPEN = _NOT_BY_CITIZEN | {"revoke"}
 _INT_MAX = 2**31 - 1
+# Rows that are notices about another message: no message.received of their own.
+_CHANGES_OTHERS = frozenset({"edit", "revoke"})
 
 
 @dataclass
@@ -32,6 +36,8 @@ class _Batch:
     listed: list[dict[str, Any]]  # contacts[] as received
     contacts: dict[tuple[str, str], Contact] = field(default_factory=dict)
     conversations: dict[int, Conversation] = field(default_factory=dict)
+    # What the change did, published in order by flush() (at the end: see bsp.events).
+    events: list[events.Event] = field(default_factory=list)
     _agency: Agency | None = None
 
     @classmethod
@@ -59,6 +65,33 @@ class _Batch:
         if self._agency is None:
             self._agency = Agency.objects.get(pk=self.agency_id)
         return self._agency
+
+    def publish(self, type: str, subject: dict[str, Any], payload: dict[str, Any]) -> None:
+        self.events.append(events.Event(type, subject, payload))
+
+    def received(self, row: Message) -> None:
+        """``message.received`` for a new row (edits and revokes publish what they did)."""
+        if row.type in _CHANGES_OTHERS:
+            return
+        subject = {
+            "message": row.pk,
+            "conversation": row.conversation_id,
+            "contact": row.contact_id,
+            "phone_number": row.phone_number_id,
+        }
+        payload = {
+            "wamid": row.wamid,
+            "type": row.type,
+            "sender_type": row.sender_type,
+            "received_at": row.received_at,
+        }
+        self.publish(types.MESSAGE_RECEIVED, subject, payload)
+
+    def flush(self) -> None:
+        """Publish what was collected so far, in order."""
+        if self.events:
+            events.publish_many(self.agency_id, self.events)
+            self.events = []
 
     def profile(self, wa_id: str, user_id: str) -> dict[str, Any] | None:
         found = self.profiles.get(f"wa:{wa_id}") or self.profiles.get(f"user:{user_id}")

@@ -14,6 +14,7 @@ from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from bsp.events import types
 from messaging import policy
 from messaging.models import Contact, Conversation, Message
 from messaging.webhooks.inbound.batch import (
@@ -210,11 +211,13 @@ def _save_contacts(changed: Iterable[tuple[Contact, set[str]]]) -> None:
 
 def _conversation(batch: _Batch, contact: Contact) -> Conversation:
     if contact.pk not in batch.conversations:
-        conversation, _ = Conversation.objects.get_or_create(
+        conversation, created = Conversation.objects.get_or_create(
             phone_number_id=batch.number_pk,
             contact=contact,
             defaults={"agency_id": batch.agency_id},
         )
+        if created:
+            _created(batch, conversation)
         conversation.contact = contact
         batch.conversations[contact.pk] = conversation
     return batch.conversations[contact.pk]
@@ -242,20 +245,53 @@ def _conversations(batch: _Batch, contacts: list[Contact], new_contacts: set[int
     for conversation in [*found, *created]:
         conversation.contact = missing[conversation.contact_id]
         batch.conversations[conversation.contact_id] = conversation
+    for conversation in created:
+        _created(batch, conversation)
     return {conversation.pk for conversation in created}
 
 
-def _touch_conversation(conversation: Conversation, row: Message) -> None:
+def _created(batch: _Batch, conversation: Conversation) -> None:
+    subject = {
+        "conversation": conversation.pk,
+        "contact": conversation.contact_id,
+        "phone_number": conversation.phone_number_id,
+    }
+    batch.publish(types.CONVERSATION_CREATED, subject, {})
+
+
+def _window_opened(
+    batch: _Batch,
+    conversation_pk: int,
+    contact_pk: int,
+    before: datetime | None,
+    after: datetime | None,
+    now: datetime,
+) -> None:
+    """``conversation.window_opened`` when the window was closed (or never open) and the
+    citizen's message opened it; a message inside an open window only extends it."""
+    if after is not None and after > now and (before is None or before <= now):
+        subject = {"conversation": conversation_pk, "contact": contact_pk}
+        batch.publish(types.CONVERSATION_WINDOW_OPENED, subject, {"window_expires_at": after})
+
+
+def _touch_conversation(batch: _Batch, conversation: Conversation, row: Message) -> None:
     """Move the window to the message's own time, never backwards (a late old message, or
     two workers at once, cannot shrink it: GREATEST in the UPDATE)."""
-    at = min(row.received_at or timezone.now(), timezone.now())  # a clock ahead opens nothing
+    now = timezone.now()
+    at = min(row.received_at or now, now)  # a clock ahead opens nothing
     updates: dict[str, Any] = {"last_message_at": _latest("last_message_at", at)}
-    if row.type not in _NOT_BY_CITIZEN:
+    opens = row.type not in _NOT_BY_CITIZEN
+    if opens:
         updates["last_inbound_at"] = _latest("last_inbound_at", at)
         updates["window_expires_at"] = _latest("window_expires_at", at + policy.WINDOW)
     if row.type not in _NO_REOPEN:
         updates["status"] = Conversation.Status.OPEN
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    target = Conversation.objects.filter(pk=conversation.pk)
+    before = target.select_for_update().values_list("window_expires_at", flat=True).first()
+    target.update(**updates)
+    if opens:
+        after = target.values_list("window_expires_at", flat=True).first()
+        _window_opened(batch, conversation.pk, conversation.contact_id, before, after, now)
 
 
 def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
@@ -270,7 +306,8 @@ def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
     if not latest:
         return
     touch = _touch_sql if connection.vendor == "postgresql" else _touch_portably
-    touch(batch.agency_id, latest)
+    for pk, contact_pk, before, after in sorted(touch(batch.agency_id, latest)):
+        _window_opened(batch, pk, contact_pk, before, after, now)
 
 
 # The conversations are locked in id order first: two workers touching overlapping sets
@@ -278,7 +315,7 @@ def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
 _TOUCH_SQL = """
 WITH v AS (SELECT * FROM unnest(%(ids)s::bigint[], %(at)s::timestamptz[]) AS v(id, at)),
 target AS MATERIALIZED (
-    SELECT c.id FROM messaging_conversation c
+    SELECT c.id, c.window_expires_at AS before FROM messaging_conversation c
     WHERE c.id = ANY(%(ids)s::bigint[]) AND c.agency_id = %(agency)s  -- primary-key lookups
     ORDER BY c.id
     FOR UPDATE OF c
@@ -290,10 +327,15 @@ UPDATE messaging_conversation AS c SET
     status = %(status)s
 FROM target t JOIN v ON v.id = t.id
 WHERE c.id = t.id
+RETURNING c.id, c.contact_id, t.before, c.window_expires_at
 """
 
 
-def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> None:
+# (conversation, contact, window before, window after)
+_Touched = tuple[int, int, datetime | None, datetime | None]
+
+
+def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> list[_Touched]:
     # PostgreSQL's GREATEST ignores NULLs: an empty column takes the value.
     params = {
         "ids": list(latest),
@@ -304,20 +346,29 @@ def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> None:
     }
     with connection.cursor() as cursor:
         cursor.execute(_TOUCH_SQL, params)
+        return cursor.fetchall()
 
 
-def _touch_portably(agency_id: int, latest: dict[int, datetime]) -> None:
+def _touch_portably(agency_id: int, latest: dict[int, datetime]) -> list[_Touched]:
     def per_conversation(offset: timedelta) -> Case:
         moments = [When(pk=pk, then=Value(at + offset)) for pk, at in latest.items()]
         return Case(*moments, output_field=DateTimeField())
 
     at, expiry = per_conversation(timedelta(0)), per_conversation(policy.WINDOW)
-    Conversation.objects.filter(agency_id=agency_id, pk__in=latest).update(
+    targets = Conversation.objects.filter(agency_id=agency_id, pk__in=latest)
+    before = list(targets.values_list("pk", "contact_id", "window_expires_at"))
+    targets.update(
         last_message_at=_latest("last_message_at", at),
         last_inbound_at=_latest("last_inbound_at", at),
         window_expires_at=_latest("window_expires_at", expiry),
         status=Conversation.Status.OPEN,
     )
+    # The writer excludes others here (SQLite), so the window after is computed, not read.
+    touched = []
+    for pk, contact_pk, expires in before:
+        opened = latest[pk] + policy.WINDOW
+        touched.append((pk, contact_pk, expires, max(expires, opened) if expires else opened))
+    return touched
 
 
 def _latest(column: str, value: datetime | Case) -> Greatest:

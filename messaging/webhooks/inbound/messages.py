@@ -84,6 +84,7 @@ def handle_messages(change: Change) -> None:
     _ingest_together(batch, run)
     if change_errors and not messages:
         _record_change_errors(batch, change_errors)
+    batch.flush()  # last: publishing holds the agency's event counter until the commit
 
 
 def _read(
@@ -136,10 +137,11 @@ def _ingest(batch: _Batch, inbound: _Inbound) -> None:
     row = _insert(batch, conversation, **inbound.fields)
     if row is None:
         return
-    _touch_conversation(conversation, row)
+    batch.received(row)
+    _touch_conversation(batch, conversation, row)
     kind = inbound.kind
     if kind == "revoke":
-        _apply_revoke(row)
+        _apply_revoke(batch, row)
     elif kind == "edit":
         _apply_edit(batch, row)
     elif kind == "system":
@@ -147,6 +149,7 @@ def _ingest(batch: _Batch, inbound: _Inbound) -> None:
     else:
         _apply_pending_notices(batch, [row])
     if kind in keywords.MESSAGE_TYPES:
+        batch.flush()  # the message's events before the consent change it makes
         keywords.apply_keyword(row, agency=batch.agency)
 
 
@@ -186,6 +189,8 @@ def _ingest_together(batch: _Batch, run: list[_Inbound]) -> None:
     unused = [m.pk for m in new_media if m.pk not in used]
     if unused:  # as the savepoint of a refused row would have undone them
         MediaObject.objects.filter(pk__in=unused).delete()
+    for row in stored:
+        batch.received(row)
     _touch_conversations(batch, stored)
     # No edit or revoke can wait in a conversation created just now.
     _apply_pending_notices(
@@ -253,7 +258,8 @@ def _record_change_errors(batch: _Batch, errors: list[dict[str, Any]]) -> None:
             **_error_fields(errors),
         )
         if row is not None:
-            _touch_conversation(conversation, row)
+            batch.received(row)
+            _touch_conversation(batch, conversation, row)
 
 
 def _describe(errors: list[dict[str, Any]]) -> str:

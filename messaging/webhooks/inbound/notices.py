@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bsp.events import types
 from messaging.models import Contact, Message
 from messaging.webhooks.inbound.batch import (
     COMPONENT,
@@ -47,11 +48,25 @@ def _original(notice: Message, payload_key: str, *, lock: bool = False) -> Messa
     return (originals.select_for_update() if lock else originals).first()
 
 
-def _apply_revoke(notice: Message) -> None:
+def _apply_revoke(batch: _Batch, notice: Message) -> None:
     """The citizen deleted a message for everyone: mark it, keep its content (a record)."""
     original = _original(notice, "revoke")
     if original is not None and original.revoked_at is None:
         Message.objects.filter(pk=original.pk).update(revoked_at=notice.received_at)
+        batch.publish(
+            types.MESSAGE_REVOKED,
+            _subject(original, notice),
+            {"wamid": original.wamid, "revoked_at": notice.received_at},
+        )
+
+
+def _subject(original: Message, notice: Message) -> dict[str, Any]:
+    return {
+        "message": original.pk,
+        "conversation": original.conversation_id,
+        "contact": original.contact_id,
+        "notice": notice.pk,
+    }
 
 
 def _apply_edit(batch: _Batch, notice: Message) -> None:
@@ -83,6 +98,11 @@ def _apply_edit(batch: _Batch, notice: Message) -> None:
         if media_is_new:
             _schedule_download(media)
     original.save(update_fields=["content", "content_history", "edited_at", "type", "media"])
+    batch.publish(
+        types.MESSAGE_EDITED,
+        _subject(original, notice),
+        {"wamid": original.wamid, "type": original.type, "edited_at": original.edited_at},
+    )
 
 
 def _apply_pending_notices(batch: _Batch, rows: list[Message]) -> None:
@@ -111,7 +131,7 @@ def _apply_pending_notices(batch: _Batch, rows: list[Message]) -> None:
     for row in rows:
         for notice in waiting.get((row.conversation_id, row.wamid), []):
             if notice.type == "revoke":
-                _apply_revoke(notice)
+                _apply_revoke(batch, notice)
             else:
                 _apply_edit(batch, notice)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from bsp.events import types
 from messaging import policy
 from messaging.models import Consent, Contact
 from messaging.webhooks.changes import Change, InvalidChange, unix_time
@@ -32,9 +33,6 @@ _PREFERENCE_STATUS = {
 }
 
 
-# --- user preferences ---------------------------------------------------------------------------
-
-
 def handle_user_preferences(change: Change) -> None:
     """A citizen stopped (or resumed) marketing messages inside WhatsApp: Meta will refuse
     our marketing templates (131050) until they resume, so the policy refuses them first."""
@@ -50,6 +48,7 @@ def handle_user_preferences(change: Change) -> None:
             raise InvalidChange("a user preference names no user (wa_id / user_id)")
         contact = _contact(batch, wa_id, user_id, _profile_name(batch.profile(wa_id, user_id)))
         _record_preference(batch, contact, status, item)
+    batch.flush()
 
 
 def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[str, Any]) -> None:
@@ -81,5 +80,15 @@ def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[
             "contact": contact.pk,
             "topic": policy.WHATSAPP_MARKETING_TOPIC,
             "source": Consent.Source.WHATSAPP_PREFERENCES.value,
+        },
+    )
+    batch.publish(
+        types.CONSENT_CHANGED,
+        {"consent": consent.pk, "contact": contact.pk},
+        {
+            "status": status,
+            "topic": consent.topic,
+            "source": consent.source,
+            "recorded_at": consent.recorded_at,
         },
     )

@@ -35,8 +35,9 @@ T0 = int(time.time()) - 2 * HOUR
 # already stored, the agency (its keywords), the contacts, then inserts of contacts,
 # conversations and messages, and the windows' UPDATE. Known citizens: the wamids, the
 # agency, the contacts, their conversations, the messages' insert, the windows' UPDATE and
-# the edits or revokes that may be waiting in those conversations.
-MAX_QUERIES = 7
+# the edits or revokes that may be waiting in those conversations. Then, for both, the one
+# INSERT of their events (bsp.events).
+MAX_QUERIES = 8
 
 
 def citizens(count: int, start: int = 0) -> list[str]:
@@ -374,8 +375,10 @@ def test_two_workers_storing_the_same_batch_at_once_store_each_message_once(agen
     b = threading.Thread(
         target=worker, args=(extra[:2] + shared[::-1] + extra[2:],), kwargs={"hold": False}
     )
-    a.start(), b.start()
-    a.join(10), b.join(10)
+    a.start()
+    b.start()
+    a.join(10)
+    b.join(10)
     assert errors == []
     with agency_scope(agency_a):
         assert sorted(Message.objects.values_list("wamid", flat=True)) == sorted(
