@@ -27,10 +27,15 @@ class ChangeRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.user.email)
+
+
 class RemoveMemberForm(forms.Form):
     """Confirms a removal; the leaver's API keys may first go to another admin."""
 
-    transfer_to = forms.ModelChoiceField(
+    transfer_to = MemberChoiceField(
         label="Transfer their API keys to",
         queryset=None,
         required=False,
@@ -40,8 +45,7 @@ class RemoveMemberForm(forms.Form):
 
     def __init__(self, *args: Any, admins: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["transfer_to"].queryset = admins
-        self.fields["transfer_to"].label_from_instance = lambda m: m.user.email
+        cast(MemberChoiceField, self.fields["transfer_to"]).queryset = admins
 
 
 class SetPasswordForm(forms.Form):

@@ -141,7 +141,7 @@ class AuthenticatorAdmin(AuditedAdmin):
     list_filter = ["type"]
     search_fields = ["user__email"]
     fields = ["user", "type", "created_at", "last_used_at"]  # never ``data``
-    readonly_fields = fields
+    readonly_fields = ["user", "type", "created_at", "last_used_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a factor is enrolled by its owner, never typed in by an operator

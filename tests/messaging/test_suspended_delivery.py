@@ -18,9 +18,7 @@ from tests.messaging.conftest import CITIZEN
 
 
 def _suspend(agency) -> None:
-    tenant_services.set_agency_status(
-        actor=Actor.system("test"), agency=agency, status="suspended"
-    )
+    tenant_services.set_agency_status(actor=Actor.system("test"), agency=agency, status="suspended")
 
 
 def _reload(message: Message) -> Message:
@@ -63,7 +61,7 @@ def test_a_campaign_drain_stops_when_the_agency_is_suspended(
     queued = services.send_message(
         agency=agency_a,
         sender=services.Sender.campaign(campaign_id=7),
-        to=conversation.contact.wa_id,
+        to=conversation.contact.wa_id or "",
         message=b.Text("Road closure notice"),
     )
     _suspend(agency_a)
