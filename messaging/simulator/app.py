@@ -302,6 +302,14 @@ def _template_page(sim: Simulator, request: Request, waba_id: str) -> dict[str, 
     start = after + 1 if after is not None else max(0, (before or 0) - limit)
     page = items[start : start + limit]
     fields = _requested(params.get("fields"))
+    unknown = [f for f in fields if f not in _TEMPLATE_FIELDS]
+    if unknown:
+        raise GraphError(
+            100,
+            "Invalid parameter",
+            message=f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type "
+            "(WhatsAppBusinessHSM)",
+        )
     data = [t.graph() for t in page]
     if fields:  # Graph returns the id whatever ``fields`` says
         data = [{k: v for k, v in t.items() if k in fields or k == "id"} for t in data]
@@ -325,6 +333,25 @@ def _requested(raw: str | None) -> list[str]:
     return [part.strip() for part in (raw or "").split(",") if part.strip()]
 
 
+# Template object fields (cloud-api.md §4.1); the ones a template lacks are simply absent.
+_TEMPLATE_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "language",
+        "status",
+        "category",
+        "components",
+        "parameter_format",
+        "quality_score",
+        "rejected_reason",
+        "previous_category",
+        "correct_category",
+        "message_send_ttl_seconds",
+        "sub_category",
+        "library_template_name",
+    }
+)
 _SUMMARY_KEYS = frozenset(
     {"total_count", "message_template_count", "message_template_limit", "are_translations_complete"}
 )

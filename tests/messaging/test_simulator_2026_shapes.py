@@ -300,6 +300,17 @@ def test_the_template_list_returns_only_the_requested_fields(simulator, sim_numb
     assert set(item) == {"id", "name", "status"}
 
 
+def test_the_template_list_refuses_a_field_templates_do_not_have(simulator, sim_number):
+    response = httpx.get(
+        simulator.graph_url(f"{sim_number['waba_id']}/message_templates"),
+        headers={"Authorization": f"Bearer {sim_number['access_token']}"},
+        params={"fields": "name,colour"},
+    )
+    error = response.json()["error"]
+    assert (response.status_code, error["code"]) == (400, 100)
+    assert "(colour)" in error["message"]
+
+
 def test_the_template_list_answers_a_summary_next_to_data_and_paging(
     simulator, sim_number, list_templates
 ):
