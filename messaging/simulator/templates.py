@@ -18,7 +18,9 @@ _BUTTON_LIMITS = {"QUICK_REPLY": 10, "URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1
 
 
 def normalize_language(code: str) -> str:
-    """Webhooks and callers mix ``en-US`` and ``en_US`` (cloud-api.md §10)."""
+    """Webhooks and callers mix ``en-US`` and ``en_US`` (cloud-api.md §10). This is Meta's
+    side; the platform's one normaliser is ``messaging.whatsapp.templates.normalize_language``
+    (the simulator imports nothing of the platform)."""
     return code.replace("-", "_")
 
 
