@@ -140,7 +140,8 @@ else:
         }
     }
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# "localhost" only so that kombu does not warn about a missing host on every connection.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A server-less broker for the demo: kombu's filesystem transport, one folder per queue.
@@ -322,7 +323,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "bsp.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "bsp.observability.RequestIdFilter"},
+        "client_errors": {"()": "bsp.log_filters.ClientErrorsWithoutTraceback"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -334,7 +338,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
-            "filters": ["request_id"],
+            "filters": ["request_id", "client_errors"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

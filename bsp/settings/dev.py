@@ -12,8 +12,10 @@ if not FIELD_ENCRYPTION_KEY:
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-# Static files straight from the apps' folders (no collectstatic step), DEBUG or not.
+# Static files straight from the apps' folders (no collectstatic step), DEBUG or not; no
+# collected folder to look in.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web (several threads), worker and beat write to one SQLite file. WAL lets readers and

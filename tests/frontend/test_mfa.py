@@ -24,6 +24,7 @@ def every_page(agency_a, unenrolled_admin) -> list[tuple[str, str]]:
     member, number = unenrolled_admin.pk, PhoneNumberFactory(agency=agency_a).pk
     return [
         ("get", reverse("frontend:home")),
+        ("get", reverse("frontend:console")),
         ("post", reverse("frontend:switch_agency")),
         ("get", reverse("frontend:members")),
         ("post", reverse("frontend:invite_member")),
