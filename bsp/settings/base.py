@@ -310,7 +310,7 @@ WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=30)
 # catch up from their own state, not from the stream).
 EVENT_RETENTION_HOURS = env.int("EVENT_RETENTION_HOURS", default=72)
 # Off only to measure the stream's cost (bench/); the platform always publishes.
-EVENT_STREAM_ENABLED = True
+EVENT_STREAM_ENABLED = env.bool("EVENT_STREAM_ENABLED", default=True)
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
