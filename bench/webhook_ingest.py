@@ -8,7 +8,11 @@ when the load stops, and lost events (acknowledged but not stored or not applied
 in the same run: the same POSTs to a bare Django view on the same server →
 `ingest_ratio = ingest / bare`.
 
-    .venv/bin/python bench/webhook_ingest.py [--seconds 60] [--runs 3] [--clients 2]
+The event stream (bsp/events) is measured on and off in the same run (``--stream on,off``):
+the worker restarted with ``EVENT_STREAM_ENABLED`` set, also draining the `events` queue,
+so the dispatcher's work counts; `stream_slowdown` compares saturated processing rates.
+
+    .venv/bin/python bench/webhook_ingest.py [--seconds 60] [--runs 3] [--stream on,off]
 """
 
 from __future__ import annotations
@@ -181,8 +185,9 @@ def start_web(port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def start_worker() -> subprocess.Popen:
-    return _setup.start_celery_worker("webhooks", 2)
+def start_worker(stream: str = "on") -> subprocess.Popen:
+    enabled = "1" if stream == "on" else "0"
+    return _setup.start_celery_worker("webhooks,events", 2, EVENT_STREAM_ENABLED=enabled)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -315,6 +320,7 @@ def main() -> None:
     parser.add_argument("--saturation-seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--stream", default="on,off", help="event stream settings to compare")
     args = parser.parse_args()
     _setup.prepare_database()
     _setup.setup_django()
@@ -323,22 +329,50 @@ def main() -> None:
     redis.Redis.from_url(_setup.bench_env()["REDIS_URL"]).flushdb()
     seed()
     port = _setup.free_port()
-    web, worker = start_web(port), start_worker()
+    modes = args.stream.split(",")
+    web, worker = start_web(port), None
+    by_mode: dict[str, tuple[list[dict], list[dict]]] = {}
     try:
         time.sleep(3)
         bare = [load(port, "/bench/bare", args.clients, 0, 15) for _ in range(args.runs)]
-        saturated = [
-            one_run(port, 100 + run, args.saturation_seconds, args.clients, 0)
-            for run in range(args.runs)
-        ]
-        paced = [
-            one_run(port, run + 1, args.seconds, args.clients, args.rate)
-            for run in range(args.runs)
-        ]
+        for m, mode in enumerate(modes):
+            worker = start_worker(mode)
+            time.sleep(3)
+            offset = 1000 * m  # each mode's inbound wamids are new
+            saturated = [
+                one_run(port, offset + 100 + run, args.saturation_seconds, args.clients, 0)
+                for run in range(args.runs)
+            ]
+            paced = [
+                one_run(port, offset + run + 1, args.seconds, args.clients, args.rate)
+                for run in range(args.runs)
+            ]
+            by_mode[mode] = (saturated, paced)
+            stop(worker)
+            worker = None
     finally:
-        stop(worker)
+        if worker is not None:
+            stop(worker)
         stop(web)
     print(f"Machine: {_setup.machine()}")
+    for mode, (saturated, paced) in by_mode.items():
+        print(f"--- event stream {mode}")
+        _print_mode(args, bare, saturated, paced)
+    if {"on", "off"} <= by_mode.keys():
+
+        def processed(mode: str) -> float:
+            return statistics.median(r["processed_events_per_s"] for r in by_mode[mode][0])
+
+        on, off = processed("on"), processed("off")
+        print(
+            f"saturated processing: stream on {on:,.0f} events/s, off {off:,.0f} events/s; "
+            f"stream_slowdown = {(off - on) / off:+.1%}"
+        )
+
+
+def _print_mode(
+    args: argparse.Namespace, bare: list[dict], saturated: list[dict], paced: list[dict]
+) -> None:
     for i, b in enumerate(bare, 1):
         print(
             f"bare run {i}: {b['posts_per_s'] * EVENTS_PER_POST:,.0f} events/s "
