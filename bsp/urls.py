@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from bsp import health
@@ -15,6 +16,8 @@ handler429 = "tenants.adapters.respond_429"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the Django admin's).
+    path("favicon.ico", RedirectView.as_view(url="/static/frontend/favicon.svg", permanent=True)),
     path("readyz", health.readyz, name="readyz"),
     path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp_webhook"),
     path("admin/", admin.site.urls),
