@@ -4,6 +4,7 @@ carries a banner that says why."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from records.audit import Actor
@@ -11,7 +12,8 @@ from tenants import services
 from tenants.models import ApiCredential, Invitation, Membership, PhoneNumber
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
-from tests.factories import DEFAULT_PASSWORD, PhoneNumberFactory, WabaFactory
+from tenants.selectors import sha256_hex
+from tests.factories import DEFAULT_PASSWORD, InvitationFactory, PhoneNumberFactory, WabaFactory
 
 BANNER = "Agency A is suspended."
 
@@ -112,3 +114,16 @@ def test_reading_a_phone_number_still_works(admin_client, agency_a):
     services.set_agency_status(actor=Actor.system("test"), agency=agency_a, status="suspended")
     response = admin_client.get(reverse("frontend:phone_number", args=[number.pk]))
     assert response.status_code == 200
+
+
+def test_an_invitation_cannot_be_accepted_while_suspended(client, agency_a):
+    InvitationFactory(agency=agency_a, email="late@example.gov", token_hash=sha256_hex("tok"))
+    services.set_agency_status(actor=Actor.system("test"), agency=agency_a, status="suspended")
+    password = "plum-orbit-lantern-2931"
+    response = client.post(
+        reverse("frontend:accept_invitation", args=["tok"]),
+        {"password1": password, "password2": password},
+    )
+    assert response.status_code == 403
+    assert "Agency A is suspended" in response.text
+    assert not get_user_model().objects.filter(email="late@example.gov").exists()
