@@ -110,7 +110,10 @@ def raw_accept_rate(client: str, clients: int, concurrency: int) -> float:
         text=True,
         check=True,
     ).stdout
-    return float(re.search(r"median accept rate: ([\d,]+)", out).group(1).replace(",", ""))
+    found = re.search(r"median accept rate: ([\d,]+)", out)
+    if found is None:
+        raise RuntimeError(f"no accept rate in the simulator benchmark's output:\n{out}")
+    return float(found.group(1).replace(",", ""))
 
 
 def seed(agency, number, count: int, campaign_id: int):
@@ -175,7 +178,7 @@ def agent_replies(agency, number, stop: threading.Event, latencies: list[float])
                 defaults={"window_expires_at": timezone.now() + timedelta(hours=2)},
             )
             contacts.append(contact)
-        sent = []
+        sent: list[Message] = []
         while not stop.is_set():
             sent.append(
                 services.send_message(
@@ -215,7 +218,7 @@ def drain_run(agency, number, count: int, run: int, sim_url: str, with_agent: bo
     vacuum()
     with agency_scope(agency):
         seed(agency, number, count, campaign_id=run)
-        stop, latencies = threading.Event(), []
+        stop, latencies = threading.Event(), list[float]()
         agent = threading.Thread(target=agent_replies, args=(agency, number, stop, latencies))
         start = time.monotonic()
         # Production wakes one drainer when a campaign is queued (more when queueing it takes

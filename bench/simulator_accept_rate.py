@@ -157,9 +157,9 @@ CLIENTS = {"httpx": _send_all, "aiohttp": _send_all_aiohttp, "raw": _send_all_ra
 
 def _client_process(args: tuple[str, int, int, int, str]) -> tuple[float, float]:
     """One client process; returns its (start, end) wall-clock times."""
-    *job, client = args
+    base_url, first, count, concurrency, client = args
     started = time.time()
-    asyncio.run(CLIENTS[client](*job))
+    asyncio.run(CLIENTS[client](base_url, first, count, concurrency))
     return started, time.time()
 
 

@@ -54,8 +54,9 @@ def describe_database_error(exc: BaseException) -> str:
         if type(driver).__name__ != parts[0]:
             parts.append(type(driver).__name__)
         diag = driver.diag
-        if getattr(driver, "sqlstate", None):
-            parts.append(f"SQLSTATE {driver.sqlstate}")
+        sqlstate = getattr(driver, "sqlstate", None)
+        if sqlstate:
+            parts.append(f"SQLSTATE {sqlstate}")
         where = ".".join(name for name in (diag.table_name, diag.column_name) if name)
         if where:
             parts.append(f"on {where}")
@@ -98,7 +99,7 @@ def redacted_traceback(exc: BaseException) -> str:
         exc_type = getattr(node, "exc_type", None)
         if exc_type is not None and _is_database_error_type(exc_type):
             # `_str` is what the last line prints after the class name (CPython 3.11+).
-            node._str = "[details withheld: they may quote row data]"
+            node._str = "[details withheld: they may quote row data]"  # type: ignore[attr-defined]
         stack.extend([node.__cause__, node.__context__])
     return "".join(formatted.format()).rstrip("\n")
 
@@ -169,7 +170,7 @@ def install() -> None:
             return redact(record)
         except Exception:  # redaction must never lose a log line; drop the details instead
             if record.exc_info:
-                record.exc_text = f"{record.exc_info[0].__name__} [details withheld]"
+                record.exc_text = f"{type(record.exc_info[1]).__name__} [details withheld]"
                 record.exc_info = None
             return record
 

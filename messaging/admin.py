@@ -35,7 +35,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     ordering = ["-received_at"]
     actions = ["reprocess"]
-    fields = [
+    fields = (  # a tuple: readonly_fields takes the very same
         "received_at",
         "status",
         "attempts",
@@ -47,7 +47,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "error",
         "problems_pretty",
         "body_pretty",
-    ]
+    )
     readonly_fields = fields
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -171,7 +171,7 @@ def deliver(message_id: int) -> str:
     client = CloudAPIClient(number.phone_number_id, number.bearer_token())
     try:
         result = client.send(
-            message.contact.wa_id,
+            message.contact.wa_id or "",  # as in claim_batch: Meta refuses the empty one
             builders.from_stored_form(message.content),
             context_message_id=message.reply_to_wamid or None,
             biz_opaque_callback_data=f"civic-relay:{message.pk}",

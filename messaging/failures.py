@@ -45,9 +45,8 @@ def act_on_error(
     elif isinstance(error, RecipientUndeliverableError):
         Contact.objects.filter(pk=contact_pk, unreachable_at=None).update(unreachable_at=now)
     elif isinstance(error, AuthError):
-        if not isinstance(number, PhoneNumber):
-            number = PhoneNumber.objects.get(pk=number)
-        disconnect_number(number, reason=error.reason or str(error))
+        phone = number if isinstance(number, PhoneNumber) else PhoneNumber.objects.get(pk=number)
+        disconnect_number(phone, reason=error.reason or str(error))
 
 
 def disconnect_number(number: PhoneNumber, *, reason: str) -> None:

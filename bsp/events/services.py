@@ -51,7 +51,7 @@ def publish_many(agency_id: int, events: Iterable[Event | tuple[Any, ...]]) -> i
         raise OutsideTransaction("bsp.events.publish() must run inside transaction.atomic()")
     now = timezone.now()
     if on_postgresql():
-        params = {
+        params: dict[str, Any] = {
             "agency": agency_id,
             "n": len(batch),
             "now": now,
@@ -106,7 +106,8 @@ def _json(value: dict[str, Any]) -> str:
 
 def _wake_after_commit() -> None:
     """One wake-up per transaction, however many publishes it made."""
-    if any(callback is _wake for _, callback, _ in connection.run_on_commit):
+    # django-stubs has Django 4's (sids, func) pairs; Django 5 keeps (sids, func, robust).
+    if any(callback is _wake for _, callback, _ in connection.run_on_commit):  # type: ignore[misc]
         return
     transaction.on_commit(_wake, robust=True)  # a broker hiccup must not fail the change
 

@@ -7,6 +7,7 @@ Each value can also be given as ``<NAME>_FILE`` pointing at a file holding the s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -283,7 +284,7 @@ AWS_S3_REGION_NAME = env.str("S3_REGION", default="us-east-1")
 AWS_ACCESS_KEY_ID = env_secret("S3_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env_secret("S3_SECRET_ACCESS_KEY", default="")
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT: Path | None = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -320,7 +321,7 @@ USE_TZ = True
 
 # --- Logging: one JSON object per line, with the request id --------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

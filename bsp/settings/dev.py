@@ -6,9 +6,8 @@ from .base import *
 
 # The demo is the product, not a debug session: its own 404/500 pages, no tracebacks shown.
 DEBUG = env.bool("DEBUG", default=False)
-if not FIELD_ENCRYPTION_KEY:
-    # A fixed demo key so the demo database stays readable across restarts.
-    FIELD_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
+# A fixed demo key so the demo database stays readable across restarts.
+FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

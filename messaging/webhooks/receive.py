@@ -89,9 +89,9 @@ def _read_body(request: HttpRequest, limit: int, has_length: bool) -> bytes:
     Meta's 3 MB). A chunked request has no Content-Length, so Django reads nothing of it;
     when the server has de-chunked and terminated the stream (gunicorn says so with
     ``wsgi.input_terminated``), read it to its end ourselves, still no more than the limit."""
-    if has_length or not request.environ.get("wsgi.input_terminated"):
+    if has_length or not request.META.get("wsgi.input_terminated"):  # META is the WSGI environ
         return request.read(limit + 1)
-    stream, parts, size = request.environ["wsgi.input"], [], 0
+    stream, parts, size = request.META["wsgi.input"], [], 0
     while size <= limit:
         part = stream.read(min(65536, limit + 1 - size))
         if not part:

@@ -320,7 +320,8 @@ RETURNING m.wamid
 
 # (wamid, pk, conversation, contact, status before, status after, sent, delivered, read)
 _Merged = tuple[str, int, int, int, str, str, datetime | None, datetime | None, datetime | None]
-_AT = {S.SENT: 6, S.DELIVERED: 7, S.READ: 8}  # the column of each status's time in _Merged
+# The column of each status's time in _Merged.
+_AT: dict[str, int] = {S.SENT: 6, S.DELIVERED: 7, S.READ: 8}
 
 
 def _apply(

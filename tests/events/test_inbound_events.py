@@ -4,6 +4,7 @@ windows that open, edits, revokes and consent changes. Redeliveries publish noth
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,7 @@ def test_an_edit_and_a_revoke_publish_what_they_did_to_the_original(agency_a, de
     original = inbound_text(CITIZEN, "Meet at 5")
     deliver(original)
     start = len(stream(agency_a))
-    edit = {
+    edit: dict[str, Any] = {
         "from": CITIZEN,
         "id": wamid(),
         "timestamp": str(int(time.time())),
@@ -117,7 +118,7 @@ def test_an_edit_and_a_revoke_publish_what_they_did_to_the_original(agency_a, de
             "message": {"type": "text", "text": {"body": "Meet at 6"}},
         },
     }
-    revoke = {
+    revoke: dict[str, Any] = {
         "from": CITIZEN,
         "id": wamid(),
         "timestamp": str(int(time.time())),

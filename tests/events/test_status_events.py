@@ -203,7 +203,7 @@ def test_two_workers_on_one_conversation_publish_its_transitions_in_the_order_ma
             )
             for word in ("delivered", "read")
         ]
-        barrier, errors = threading.Barrier(2), []
+        barrier, errors = threading.Barrier(2), list[BaseException]()
         threads = [
             threading.Thread(target=_process_in_thread, args=(body, barrier, errors))
             for body in bodies

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.constants import OnConflict
 
 from bsp import events
@@ -113,12 +113,13 @@ def _insert_new(rows: list[_Row], keys: tuple[str, ...]) -> list[_Row]:
     opts = rows[0]._meta
     queryset = type(rows[0])._default_manager.all()  # the agency scope applies
     columns = [f for f in opts.concrete_fields if not f.generated and not f.primary_key]
-    key_fields = [opts.get_field(name) for name in keys]
+    key_fields = [cast(Field, opts.get_field(name)) for name in keys]  # concrete, unique
     by_key = {tuple(getattr(row, f.attname) for f in key_fields): row for row in rows}
     size = max(1, min(connections[queryset.db].ops.bulk_batch_size(columns, rows), _INSERT_ROWS))
     inserted = []
     for start in range(0, len(rows), size):
-        returned = queryset._insert(
+        # What bulk_create uses; private, so django-stubs leave it out.
+        returned = queryset._insert(  # type: ignore[attr-defined]
             rows[start : start + size],
             fields=columns,
             returning_fields=[opts.pk, *key_fields],

@@ -337,7 +337,7 @@ _Touched = tuple[int, int, datetime | None, datetime | None]
 
 def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> list[_Touched]:
     # PostgreSQL's GREATEST ignores NULLs: an empty column takes the value.
-    params = {
+    params: dict[str, Any] = {
         "ids": list(latest),
         "at": list(latest.values()),
         "agency": agency_id,

@@ -99,7 +99,8 @@ def _read(
         user_id = user_id or _identity(profile.get("user_id"), 128)
     if not (wa_id or user_id):
         raise InvalidChange(f"message {wamid[:80]} has no sender (from / from_user_id)")
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    context = message.get("context")
+    context = context if isinstance(context, dict) else {}
     referral = message.get("referral") if isinstance(message.get("referral"), dict) else {}
     fields = {
         "wamid": wamid,
