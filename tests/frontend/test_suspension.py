@@ -26,7 +26,16 @@ def suspended(agency_a):
 
 
 @pytest.mark.parametrize(
-    "name", ["frontend:home", "frontend:members", "frontend:whatsapp", "frontend:audit"]
+    "name",
+    [
+        "frontend:home",
+        "frontend:members",
+        "frontend:whatsapp",
+        "frontend:audit",
+        "frontend:api_keys",
+        "mfa_index",
+        "account_change_password",
+    ],
 )
 def test_every_page_carries_the_suspension_banner(admin_client, suspended, name):
     response = admin_client.get(reverse(name))
