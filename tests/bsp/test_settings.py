@@ -66,9 +66,13 @@ def test_production_settings_refuse_to_start(override, message):
     assert message in result.stderr
 
 
-def test_an_invalid_encryption_key_is_refused_by_the_system_checks_of_the_demo_too():
+def test_an_invalid_encryption_key_is_refused_by_the_system_checks_of_the_demo_too(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DJANGO_"))}
-    env.update(DJANGO_SETTINGS_MODULE="bsp.settings.dev", FIELD_ENCRYPTION_KEY="typo")
+    env.update(
+        DJANGO_SETTINGS_MODULE="bsp.settings.dev",
+        BSP_VAR_DIR=str(tmp_path),
+        FIELD_ENCRYPTION_KEY="typo",
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, timeout=60
     )
