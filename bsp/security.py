@@ -46,7 +46,11 @@ class NoStoreWhenSignedInMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated) or "Authorization" in request.headers:
+        if "Authorization" in request.headers or _signed_in(request):
             patch_cache_control(response, no_store=True)
         return response
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
