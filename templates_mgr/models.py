@@ -54,6 +54,11 @@ class MessageTemplate(AgencyOwnedModel):
     rejected_reason = models.CharField(max_length=200, blank=True)
     rejection_info = models.JSONField(default=dict, blank=True)  # Meta's reason + advice
     quality_score = models.CharField(max_length=16, blank=True)  # GREEN / YELLOW / RED / UNKNOWN
+    # Meta's time (unix seconds) of the newest webhook that reported each field: an older
+    # one, delivered late, leaves the field alone (messaging/webhooks/account.py).
+    webhook_times = models.JSONField(default=dict, blank=True)
+    # Notices that change no field (a category heads-up), by fingerprint → when first seen.
+    webhook_notices = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -115,6 +115,9 @@ class BusinessPortfolio(AgencyOwnedModel):
     messaging_limit_tier = models.CharField(
         max_length=16, choices=MessagingLimitTier.choices, default=MessagingLimitTier.TIER_250
     )
+    # Meta's time (unix seconds) of the newest webhook that reported each field: an older
+    # one, delivered late, leaves the field alone (messaging/webhooks/account.py).
+    webhook_times = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -138,6 +141,12 @@ class WhatsAppBusinessAccount(AgencyOwnedModel):
     # From `account_update` webhooks: Meta's restrictions and bans, as last reported.
     restrictions = models.JSONField(default=list, blank=True)  # [{restriction_type, expiration}]
     ban_state = models.CharField(max_length=32, blank=True)
+    # Meta's time (unix seconds) of the newest webhook that reported each field: an older
+    # one, delivered late, leaves the field alone (messaging/webhooks/account.py).
+    webhook_times = models.JSONField(default=dict, blank=True)
+    # Notices that change no field (violations, partner events), by fingerprint → when
+    # first seen: a redelivery is recognised and recorded only once.
+    webhook_notices = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -181,6 +190,11 @@ class PhoneNumber(AgencyOwnedModel):
         choices=ThroughputTier.choices, default=ThroughputTier.STANDARD
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONNECTED)
+    # What it was when Meta banned it, so a reinstatement gives that back.
+    status_before_ban = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    # Meta's time (unix seconds) of the newest webhook that reported each field: an older
+    # one, delivered late, leaves the field alone (messaging/webhooks/account.py).
+    webhook_times = models.JSONField(default=dict, blank=True)
     access_token = EncryptedTextField(blank=True)  # overrides the WABA's token when set
     created_at = models.DateTimeField(auto_now_add=True)
 

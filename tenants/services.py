@@ -399,7 +399,12 @@ def set_phone_number_status(
 ) -> PhoneNumber:
     with agency_scope(number.agency_id), transaction.atomic():
         previous, number.status = number.status, status
-        number.save(update_fields=["status"])
+        fields = ["status"]
+        if status == PhoneNumber.Status.BANNED and previous != PhoneNumber.Status.BANNED:
+            # Kept on the number: a reinstatement gives it back (not the audit trail's job).
+            number.status_before_ban = previous
+            fields.append("status_before_ban")
+        number.save(update_fields=fields)
         record_event(
             agency_id=number.agency_id,
             actor=actor,

@@ -8,10 +8,13 @@ to its agency).
 
 - Idempotent: a field is written only when it differs, and the audit event is written only
   when a field changed, so a redelivered change writes nothing. Events that change no field
-  (a violation notice, a partner event) are recorded once per (event, entry time, content).
-- Order-proof per field: each audit event records the entry's ``time`` (``meta_time``); a
-  change older than the newest webhook that already set a field leaves that field alone
-  (Meta does not guarantee order, and retries for up to 7 days, cloud-api.md §5.8).
+  (a violation notice, a partner event) are recorded once per (event, entry time, content):
+  the target keeps their fingerprints (``webhook_notices``).
+- Order-proof per field: the target keeps the entry ``time`` of the newest webhook that
+  reported each field (``webhook_times``); an older change, delivered late, leaves that
+  field alone (Meta does not guarantee order, and retries for up to 7 days, §5.8).
+- Facts are state, the audit trail is a record: nothing here reads ``AuditEvent`` to
+  decide. A number's status before a ban is ``PhoneNumber.status_before_ban``.
 - Not ours is not an error: a template created directly in Meta's WhatsApp Manager, or a
   number we have not connected, is legitimately unknown; it is logged and skipped.
 - ``InvalidChange`` only when the payload itself is unusable (no event, no template
@@ -20,16 +23,16 @@ to its agency).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+import time
 from typing import Any
-
-from django.db import connection, models
 
 from messaging.webhooks.changes import Change, InvalidChange
 from messaging.whatsapp.templates import normalize_language
 from records.audit import Actor, record_event
-from records.models import AuditEvent
 from templates_mgr.models import MessageTemplate
 from tenants.models import BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
 from tenants.services import set_phone_number_status
@@ -343,7 +346,7 @@ def _set_restrictions(change: Change, waba: WhatsAppBusinessAccount, info: Any) 
 
 def _set_ban_state(change: Change, waba: WhatsAppBusinessAccount, info: Any) -> None:
     """DISABLE bans every number of the WABA; REINSTATE gives each banned number back the
-    status it had before the ban (from its audit trail; connected if none is recorded);
+    status it had before the ban (``status_before_ban``; connected if none is known);
     SCHEDULE_FOR_DISABLE and other states are kept on the WABA only: its numbers can still
     send until Meta actually disables the account."""
     state = info.get("waba_ban_state") if isinstance(info, dict) else None
@@ -372,18 +375,8 @@ def _set_ban_state(change: Change, waba: WhatsAppBusinessAccount, info: Any) -> 
 
 def _status_before_ban(number: PhoneNumber) -> str:
     """A number that was disconnected or pending before the ban goes back to that, not to
-    connected."""
-    ban = (
-        AuditEvent.objects.filter(
-            action="phone_number.status_changed",
-            object_type=number._meta.label_lower,
-            object_id=str(number.pk),
-            changes__status__1=PhoneNumber.Status.BANNED,
-        )
-        .order_by("-sequence")
-        .first()
-    )
-    previous = ban.changes["status"][0] if ban is not None else None
+    connected (``set_phone_number_status`` keeps it when a number is banned)."""
+    previous = number.status_before_ban
     if previous in PhoneNumber.Status.values and previous != PhoneNumber.Status.BANNED:
         return str(previous)
     return PhoneNumber.Status.CONNECTED
@@ -401,6 +394,18 @@ def _set_numbers(waba: WhatsAppBusinessAccount, status: str, *, reason: str) -> 
 
 # --- applying and auditing ----------------------------------------------------------------------
 
+# Meta retries a webhook for up to 7 days (cloud-api.md §5.8): a notice's fingerprint is
+# remembered a little longer, then forgotten so the list stays short.
+NOTICE_MEMORY_SECONDS = 8 * 24 * 3600
+
+# What account webhooks write to: each keeps ``webhook_times``.
+Reported = MessageTemplate | PhoneNumber | BusinessPortfolio | WhatsAppBusinessAccount
+
+
+def notice_key(action: str, fingerprint: dict[str, Any]) -> str:
+    text = json.dumps([action, fingerprint], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
 
 def _word(value: dict[str, Any], key: str) -> str:
     word = value.get(key)
@@ -413,21 +418,17 @@ def _meta_time(change: Change) -> int | None:
     return int(change.entry_time.timestamp()) if change.entry_time else None
 
 
-def _newer_report_exists(target: models.Model, field_name: str, meta_time: int | None) -> bool:
-    """Did a webhook newer than this one already set ``field_name`` on ``target``?"""
+def _newer_report_exists(target: Reported, field_name: str, meta_time: int | None) -> bool:
+    """Did a webhook newer than this one already report ``field_name`` of ``target``?"""
     if meta_time is None:
         return False
-    return AuditEvent.objects.filter(
-        object_type=target._meta.label_lower,
-        object_id=str(target.pk),
-        changes__has_key=field_name,
-        changes__meta_time__gt=meta_time,
-    ).exists()
+    seen = (target.webhook_times or {}).get(field_name)
+    return isinstance(seen, int) and seen > meta_time
 
 
 def _apply(
     change: Change,
-    target: models.Model,
+    target: Reported,
     updates: dict[str, Any],
     *,
     action: str,
@@ -436,16 +437,30 @@ def _apply(
     """Write the fields that differ (and that no newer webhook set); one audit event for
     them, with Meta's words and the entry time. False when nothing changed."""
     meta_time = _meta_time(change)
+    times: dict[str, Any] = dict(target.webhook_times or {})
     diff: dict[str, list[Any]] = {}
     for field_name, new in updates.items():
+        if _newer_report_exists(target, field_name, meta_time):
+            continue
+        if meta_time is not None:
+            # Reported now, changed or not: an older report delivered later must not undo it.
+            times[field_name] = meta_time
         old = getattr(target, field_name)
-        if old == new or _newer_report_exists(target, field_name, meta_time):
+        if old == new:
             continue
         setattr(target, field_name, new)
         diff[field_name] = [old, new]
+    times_changed = times != target.webhook_times
+    target.webhook_times = times
     if not diff:
+        if times_changed:
+            target.save(update_fields=["webhook_times"])
         return False
-    fields = [*diff, *(["updated_at"] if hasattr(target, "updated_at") else [])]
+    fields = [
+        *diff,
+        *(["webhook_times"] if times_changed else []),
+        *(["updated_at"] if hasattr(target, "updated_at") else []),
+    ]
     target.save(update_fields=fields)
     record_event(
         agency_id=change.route.agency_id,
@@ -459,7 +474,7 @@ def _apply(
 
 def _record_once(
     change: Change,
-    target: models.Model,
+    target: MessageTemplate | WhatsAppBusinessAccount,
     *,
     action: str,
     details: dict[str, Any],
@@ -469,15 +484,18 @@ def _record_once(
     ``details``, usually another WebhookEvent row) finds it already recorded. ``context``
     (our side of things) is recorded but not compared."""
     fingerprint = {**details, "meta_time": _meta_time(change)}
-    recorded = AuditEvent.objects.filter(
-        action=action, object_type=target._meta.label_lower, object_id=str(target.pk)
-    )
-    if connection.vendor == "postgresql":
-        already = recorded.filter(changes__contains=fingerprint).exists()
-    else:  # SQLite (the demo) has no JSON containment; a target has few such events
-        already = any(fingerprint.items() <= e.changes.items() for e in recorded.only("changes"))
-    if already:
+    key = notice_key(action, fingerprint)
+    now = int(time.time())
+    # The caller holds the target's row lock, so two workers cannot both miss the key.
+    seen = {
+        k: at
+        for k, at in (target.webhook_notices or {}).items()
+        if isinstance(at, int) and at > now - NOTICE_MEMORY_SECONDS
+    }
+    if key in seen:
         return
+    target.webhook_notices = {**seen, key: now}
+    target.save(update_fields=["webhook_notices"])
     record_event(
         agency_id=change.route.agency_id,
         actor=ACTOR,
