@@ -3,10 +3,11 @@ consumers (Celery queue ``events``).
 
 Woken after a publishing transaction commits (at most one wake-up per ``WAKE_MS`` through a
 Redis key, as the webhook drainer is), and by beat every few seconds as a safety net. A
-pass takes each agency with undelivered events in turn: it holds the agency's advisory
-lock for the pass (another dispatcher skips that agency instead of delivering its later
-events first), claims the oldest undelivered events ``FOR UPDATE SKIP LOCKED``, hands them
-to every consumer in order, and marks them dispatched in the same transaction. Delivery is
+pass takes each agency with undelivered events in turn: it claims the agency's cursor
+(``EventCursor``, how far it has been delivered) ``FOR UPDATE SKIP LOCKED`` — another
+dispatcher skips that agency instead of delivering its later events first — reads the
+events after the cursor in sequence order, hands them to every consumer, and moves the
+cursor in the same transaction: one UPDATE per batch, none per event. Delivery is
 at least once: a dispatcher that dies after a consumer had the events but before its commit
 delivers them again next time, so consumers keep the last sequence they applied and ignore
 anything at or below it.
@@ -15,7 +16,7 @@ Consumers: the agency's Redis pub/sub channel ``civic:events:agency:<id>`` (one 
 message per event: agency, sequence, type, subject, payload, created_at), where the live
 inbox subscribes. Without Redis (the embedded demo) nothing is pushed: readers poll
 ``selectors.events_after``, and the dispatcher only marks events dispatched so that they
-can be pruned. Later consumers (integrator webhooks) ``register_consumer``.
+can be pruned (the cursor moves). Later consumers (integrator webhooks) ``register_consumer``.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bsp.celery import CeleryQueue
-from bsp.events.models import DomainEvent
+from bsp.events.models import DomainEvent, EventCounter, EventCursor
 from bsp.events.selectors import as_message
 from bsp.redis import redis_client
 from tenants.context import agency_scope, system_scope
@@ -44,10 +45,9 @@ WAKE_MS = 200
 BATCH = 500
 SECONDS = 20.0
 PRUNE_BATCH = 10_000
-# pg_try_advisory_xact_lock(ADVISORY_NAMESPACE, agency id): one dispatcher per agency.
-ADVISORY_NAMESPACE = 0x45564E54  # "EVNT"
 
-Consumer = Callable[[int, list[dict[str, Any]]], None]  # (agency id, events in order)
+# (agency id, the events in order, each as its JSON message)
+Consumer = Callable[[int, list[str]], None]
 _registered: list[Consumer] = []
 
 
@@ -55,14 +55,14 @@ def channel(agency_id: int) -> str:
     return f"civic:events:agency:{agency_id}"
 
 
-def redis_channel(agency_id: int, messages: list[dict[str, Any]]) -> None:
+def redis_channel(agency_id: int, messages: list[str]) -> None:
     """Publish each event on the agency's channel, in order (one pipeline, one round trip)."""
     client = redis_client()
     if client is None:
         return
     pipe = client.pipeline(transaction=False)
     for message in messages:
-        pipe.publish(channel(agency_id), json.dumps(message, separators=(",", ":")))
+        pipe.publish(channel(agency_id), message)
     pipe.execute()
 
 
@@ -110,57 +110,85 @@ def dispatch(*, seconds: float = SECONDS) -> int:
 def dispatch_pending(limit: int = BATCH) -> int:
     """One pass over every agency with undelivered events; how many were delivered."""
     with system_scope():
-        agencies = list(
-            DomainEvent.objects.filter(dispatched_at=None)
-            .order_by("agency_id")
-            .values_list("agency_id", flat=True)
-            .distinct()
-        )
+        cursors = dict(EventCursor.objects.values_list("agency_id", "dispatched_through"))
+        counters = EventCounter.objects.values_list("agency_id", "last_sequence")
+        agencies = sorted(a for a, last in counters if last > cursors.get(a, 0))
     return sum(dispatch_agency(agency_id, limit) for agency_id in agencies)
+
+
+# The message each consumer gets, built by PostgreSQL (no JSON decoding and re-encoding
+# in Python): the shape of selectors.as_message.
+_PENDING_SQL = """
+SELECT sequence, json_build_object(
+    'agency', agency_id, 'sequence', sequence, 'type', type,
+    'subject', subject, 'payload', payload, 'created_at', created_at
+)::text
+FROM events_domainevent
+WHERE agency_id = %s AND sequence > %s
+ORDER BY sequence
+LIMIT %s
+"""
 
 
 def dispatch_agency(agency_id: int, limit: int = BATCH) -> int:
     """Deliver the agency's oldest undelivered events (up to ``limit``), in order; how many
-    (0 when another dispatcher has the agency)."""
+    (0 when another dispatcher has the agency: its cursor row is locked)."""
     with agency_scope(agency_id), transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_try_advisory_xact_lock(%s, %s)", [ADVISORY_NAMESPACE, agency_id]
-                )
-                if not cursor.fetchone()[0]:
-                    return 0
-        rows = list(
-            DomainEvent.objects.filter(agency_id=agency_id, dispatched_at=None)
-            .order_by("sequence")
-            .select_for_update(skip_locked=True)
-            .values("pk", "sequence", "type", "subject", "payload", "created_at")[:limit]
-        )
-        if not rows:
+        cursor = EventCursor.objects.filter(agency_id=agency_id)
+        through = _claim(cursor)
+        if through is None:
+            if cursor.exists():
+                return 0  # another dispatcher has it
+            EventCursor.objects.bulk_create(
+                [EventCursor(agency_id=agency_id)], ignore_conflicts=True
+            )  # the agency's first dispatch
+            through = _claim(cursor)
+            if through is None:
+                return 0
+        messages = _pending(agency_id, through, limit)
+        if not messages:
             return 0
-        messages = [as_message(agency_id, row) for row in rows]
         for consumer in consumers():
-            consumer(agency_id, messages)  # raises: rolled back, delivered again later
-        DomainEvent.objects.filter(pk__in=[row["pk"] for row in rows]).update(
-            dispatched_at=timezone.now()
-        )
-    return len(rows)
+            consumer(agency_id, [text for _, text in messages])  # raises: delivered again later
+        cursor.update(dispatched_through=messages[-1][0])
+    return len(messages)
+
+
+def _claim(cursor: QuerySet[EventCursor]) -> int | None:
+    return (
+        cursor.select_for_update(skip_locked=True)
+        .values_list("dispatched_through", flat=True)
+        .first()
+    )
+
+
+def _pending(agency_id: int, through: int, limit: int) -> list[tuple[int, str]]:
+    """(sequence, JSON message) of the events after ``through``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PENDING_SQL, [agency_id, through, limit])
+            return cursor.fetchall()
+    rows = (
+        DomainEvent.objects.filter(agency_id=agency_id, sequence__gt=through)
+        .order_by("sequence")
+        .values("sequence", "type", "subject", "payload", "created_at")[:limit]
+    )
+    return [(row["sequence"], json.dumps(as_message(agency_id, row))) for row in rows]
 
 
 def prune(*, now: datetime | None = None) -> int:
-    """Delete events dispatched more than EVENT_RETENTION_HOURS ago; how many. In batches
-    by id (ids grow with time), so each DELETE is short."""
+    """Delete dispatched events created more than EVENT_RETENTION_HOURS ago; how many. In
+    batches by id (ids grow with time), so each DELETE is short."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=settings.EVENT_RETENTION_HOURS)
     deleted = 0
     with system_scope():
-        while True:
-            ids = list(
-                DomainEvent.objects.filter(dispatched_at__lt=cutoff)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:PRUNE_BATCH]
+        cursors = list(EventCursor.objects.values_list("agency_id", "dispatched_through"))
+        for agency_id, through in cursors:
+            old = DomainEvent.objects.filter(
+                agency_id=agency_id, sequence__lte=through, created_at__lt=cutoff
             )
-            if not ids:
-                return deleted
-            count, _ = DomainEvent.objects.filter(pk__in=ids).delete()
-            deleted += count
+            while ids := list(old.order_by("pk").values_list("pk", flat=True)[:PRUNE_BATCH]):
+                count, _ = DomainEvent.objects.filter(pk__in=ids).delete()
+                deleted += count
+    return deleted

@@ -21,20 +21,11 @@ class DomainEvent(AgencyOwnedModel):
     subject = models.JSONField(default=dict)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set when every consumer has had the event (the dispatcher); pruned some time after.
-    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
+            # Also the dispatcher's index: an agency's events after its cursor, in order.
             models.UniqueConstraint(fields=["agency", "sequence"], name="event_unique_sequence")
-        ]
-        indexes = [
-            # The dispatcher reads each agency's undelivered events in sequence order.
-            models.Index(
-                fields=["agency", "sequence"],
-                condition=models.Q(dispatched_at__isnull=True),
-                name="event_undispatched",
-            )
         ]
 
     def __str__(self) -> str:
@@ -52,3 +43,18 @@ class EventCounter(AgencyOwnedModel):
 
     def __str__(self) -> str:
         return f"events of agency {self.agency_id}: {self.last_sequence}"
+
+
+class EventCursor(AgencyOwnedModel):
+    """How far the dispatcher has delivered the agency's events: every event up to
+    ``dispatched_through`` has been handed to every consumer. One row per agency, claimed
+    ``FOR UPDATE SKIP LOCKED`` by the dispatcher that serves it (so one at a time, in
+    order); one UPDATE per batch instead of one per event."""
+
+    dispatched_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency"], name="event_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"events of agency {self.agency_id} dispatched through {self.dispatched_through}"

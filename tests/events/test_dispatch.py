@@ -4,17 +4,18 @@ dispatched they are not sent again, and old dispatched events are pruned."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from bsp import events
 from bsp.events import dispatch, types
-from bsp.events.models import DomainEvent
+from bsp.events.models import DomainEvent, EventCursor
 from bsp.redis import redis_client
 from tenants.scoping import agency_scope, system_scope
 
@@ -116,7 +117,7 @@ def test_a_consumer_failure_leaves_the_events_for_the_next_pass(agency_a, subscr
     # At least once: the channel had them on the failed pass too; consumers skip by sequence.
     assert [e["sequence"] for e in received()] == [1, 2, 1, 2]
     with system_scope():
-        assert not DomainEvent.objects.filter(dispatched_at=None).exists()
+        assert EventCursor.objects.get(agency=agency_a).dispatched_through == 2
 
 
 def test_a_commit_that_publishes_wakes_a_dispatcher(agency_a):
@@ -145,3 +146,31 @@ def test_dispatched_events_are_pruned_after_the_retention(agency_a, settings):
 
     with system_scope():
         assert list(DomainEvent.objects.values_list("sequence", flat=True)) == [3]
+
+
+def test_a_second_dispatcher_skips_an_agency_another_is_delivering(agency_a, subscriber):
+    received = subscriber(dispatch.channel(agency_a.pk))
+    _publish(agency_a, 3)
+    dispatch.dispatch_agency(agency_a.pk, limit=1)  # the cursor exists, at 1
+    holding, release = threading.Event(), threading.Event()
+
+    def first_dispatcher() -> None:
+        try:
+            with agency_scope(agency_a), transaction.atomic():
+                EventCursor.objects.select_for_update().get(agency=agency_a)
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_dispatcher)
+    thread.start()
+    assert holding.wait(timeout=10)
+    try:
+        assert dispatch.dispatch_agency(agency_a.pk) == 0  # no later events delivered first
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    assert dispatch.dispatch_agency(agency_a.pk) == 2
+
+    assert [e["sequence"] for e in received()] == [1, 2, 3]
