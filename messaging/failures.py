@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,8 +20,7 @@ from messaging.whatsapp.errors import (
     WindowClosedError,
 )
 from records.audit import Actor
-from tenants.models import Membership, PhoneNumber
-from tenants.permissions import Role
+from tenants.models import PhoneNumber
 
 
 def act_on_error(
@@ -50,24 +48,9 @@ def act_on_error(
 
 
 def disconnect_number(number: PhoneNumber, *, reason: str) -> None:
-    """Meta rejected the token (190): stop sending from it and tell the agency's admins."""
-    if number.status == PhoneNumber.Status.DISCONNECTED:
-        return
-    from tenants.services import set_phone_number_status
+    """Meta rejected the token (190): a tenants service (it emails the admins after commit)."""
+    from tenants.services import disconnect_phone_number
 
-    set_phone_number_status(
-        actor=Actor.worker("messaging.deliver_message"),
-        number=number,
-        status=PhoneNumber.Status.DISCONNECTED,
-        reason=reason,
-    )
-    admins = Membership.objects.filter(agency_id=number.agency_id, role=Role.AGENCY_ADMIN)
-    send_mail(
-        subject=f"WhatsApp number {number.display_phone_number} disconnected",
-        message=(
-            f"Meta rejected the access token of {number.display_phone_number}: {reason}\n"
-            "Messages from this number are refused until an admin reconnects it."
-        ),
-        from_email=None,
-        recipient_list=[m.user.email for m in admins.select_related("user")],
+    disconnect_phone_number(
+        actor=Actor.worker("messaging.deliver_message"), number=number, reason=reason
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User as AuthUser
@@ -13,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from bsp import events
+from bsp.events import types as event_types
 from records.audit import Actor, record_event
 from tenants.models import (
     Agency,
@@ -412,7 +415,55 @@ def set_phone_number_status(
             target=number,
             changes={"status": [previous, status], "reason": reason},
         )
+        if previous != status:
+            publish_phone_number_changed(number, {"status": [previous, status]}, reason=reason)
     return number
+
+
+def publish_phone_number_changed(
+    number: PhoneNumber, changed: dict[str, list[Any]], *, reason: str = ""
+) -> None:
+    """``phone_number.changed`` on the event stream, ``changed`` = {field: [old, new]};
+    call inside the transaction that made the change, and only when something changed."""
+    events.publish(
+        agency_id=number.agency_id,
+        type=event_types.PHONE_NUMBER_CHANGED,
+        subject={"phone_number": number.pk, "waba": number.waba_id},
+        payload={"changed": changed, "reason": reason},
+    )
+
+
+def disconnect_phone_number(*, actor: Actor, number: PhoneNumber, reason: str) -> bool:
+    """Meta rejected the number's token (190): stop sending from it and, once the change is
+    committed, email the agency's admins. Whether it was disconnected now.
+
+    The row is locked and its status read afresh, and the email leaves only after commit:
+    a batch applied twice (rolled back, then re-applied change by change) or two workers
+    meeting the same failure send one email, never two."""
+    with agency_scope(number.agency_id), transaction.atomic():
+        number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
+        if number.status == PhoneNumber.Status.DISCONNECTED:
+            return False
+        set_phone_number_status(
+            actor=actor, number=number, status=PhoneNumber.Status.DISCONNECTED, reason=reason
+        )
+        transaction.on_commit(lambda: _email_disconnection(number, reason))
+    return True
+
+
+def _email_disconnection(number: PhoneNumber, reason: str) -> None:
+    with agency_scope(number.agency_id):
+        admins = Membership.objects.filter(agency_id=number.agency_id, role=Role.AGENCY_ADMIN)
+        recipients = [m.user.email for m in admins.select_related("user")]
+    send_mail(
+        subject=f"WhatsApp number {number.display_phone_number} disconnected",
+        message=(
+            f"Meta rejected the access token of {number.display_phone_number}: {reason}\n"
+            "Messages from this number are refused until an admin reconnects it."
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
 
 
 def create_api_credential(

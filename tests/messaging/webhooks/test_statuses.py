@@ -262,10 +262,11 @@ def test_failure_131026_marks_the_contact_unreachable(ingest, wa_number, sent_me
 
 
 def test_failure_190_disconnects_the_number_and_alerts_the_admins(
-    ingest, wa_number, sent_message, agency_a
+    ingest, wa_number, sent_message, agency_a, django_capture_on_commit_callbacks
 ):
     admin = MembershipFactory(agency=agency_a, role=Role.AGENCY_ADMIN)
-    ingest(statuses_of(wa_number, failed(sent_message, TOKEN_EXPIRED)))
+    with django_capture_on_commit_callbacks(execute=True):  # the email leaves after commit
+        ingest(statuses_of(wa_number, failed(sent_message, TOKEN_EXPIRED)))
     assert (reload(sent_message).status, reload(sent_message).error_code) == ("failed", 190)
     with agency_scope(agency_a):
         assert PhoneNumber.objects.get(pk=wa_number.pk).status == "disconnected"
