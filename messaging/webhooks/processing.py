@@ -4,8 +4,10 @@ to its agency, hand it to the handler for its field, record the outcome on the e
 Idempotent: a handler applied twice changes nothing the second time (inbound messages are
 keyed by wamid, statuses only move forward, settings are overwritten with the same value),
 so a redelivered task or an operator's "reprocess" is harmless. Each change runs in its own
-transaction inside its agency's scope; a change that cannot be routed or is malformed is
-recorded on the event (quarantined) without stopping the others."""
+transaction inside its agency's scope; a change that cannot be routed, is malformed, or
+names a WABA its signing secret does not vouch for is recorded on the event (quarantined)
+without stopping the others. A body that cannot be parsed fails at once; any other
+exception stays with its event (bounded retries), never with its batch."""
 
 from __future__ import annotations
 
