@@ -31,10 +31,8 @@ WITH counter AS (
     RETURNING c.last_sequence
 )
 INSERT INTO events_domainevent (agency_id, sequence, type, subject, payload, created_at)
-SELECT %(agency)s, counter.last_sequence - %(n)s + v.n, v.type, v.subject, v.payload, %(now)s
-FROM counter,
-    unnest(%(types)s::text[], %(subjects)s::jsonb[], %(payloads)s::jsonb[])
-        WITH ORDINALITY AS v(type, subject, payload, n)
+SELECT %(agency)s, counter.last_sequence - %(n)s + v.n, v.e ->> 0, v.e -> 1, v.e -> 2, %(now)s
+FROM counter, jsonb_array_elements(%(events)s::jsonb) WITH ORDINALITY AS v(e, n)
 """
 
 
@@ -51,13 +49,14 @@ def publish_many(agency_id: int, events: Iterable[Event | tuple[Any, ...]]) -> i
         raise OutsideTransaction("bsp.events.publish() must run inside transaction.atomic()")
     now = timezone.now()
     if on_postgresql():
+        # One JSON document of [type, subject, payload] triples: text[]/jsonb[] array
+        # parameters are escaped element by element by the driver (that was most of the
+        # cost of publishing).
         params: dict[str, Any] = {
             "agency": agency_id,
             "n": len(batch),
             "now": now,
-            "types": [event.type for event in batch],
-            "subjects": [_json(event.subject) for event in batch],
-            "payloads": [_json(event.payload) for event in batch],
+            "events": _json([[event.type, event.subject, event.payload] for event in batch]),
         }
         with connection.cursor() as cursor:
             cursor.execute(_PUBLISH_SQL, params)
@@ -100,7 +99,7 @@ def _publish_portably(agency_id: int, batch: list[Event], now: Any) -> None:
     )
 
 
-def _json(value: dict[str, Any]) -> str:
+def _json(value: Any) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
