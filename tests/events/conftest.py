@@ -7,6 +7,12 @@ import pytest
 
 from bsp.events.models import DomainEvent
 from tenants.scoping import system_scope
+from tests.messaging.conftest import (  # noqa: F401  (sending fixtures)
+    citizen,
+    number,
+    open_conversation,
+    registered_number,
+)
 from tests.messaging.webhooks.conftest import (  # noqa: F401  (fixtures used here too)
     _fresh_caches,
     deliver,
