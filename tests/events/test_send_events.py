@@ -14,12 +14,6 @@ from messaging.whatsapp import builders as b
 from tenants.scoping import agency_scope
 from tests.factories import ConversationFactory
 from tests.messaging.conftest import CITIZEN
-    CITIZEN,
-    citizen,
-    number,
-    open_conversation,
-    registered_number,
-)
 
 pytestmark = pytest.mark.django_db
 
