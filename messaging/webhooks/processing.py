@@ -374,7 +374,7 @@ def _record_outcomes(outcomes: dict[int, Outcome]) -> None:
 def _record_unreadable(event_id: int, error: str) -> None:
     """A body that does not parse never will: failed at once, for an operator."""
     WebhookEvent.objects.filter(pk=event_id).update(
-        status=WebhookEvent.Status.FAILED, error=error[:5000], next_attempt_at=None
+        status=WebhookEvent.Status.FAILED, error=storable(error[:5000]), next_attempt_at=None
     )
 
 
@@ -389,7 +389,7 @@ def _record_failure(event: WebhookEvent, error: str) -> str:
         status = WebhookEvent.Status.RETRYING
         next_attempt_at = timezone.now() + timedelta(seconds=delay)
     WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, error=error[:5000], next_attempt_at=next_attempt_at
+        status=status, error=storable(error[:5000]), next_attempt_at=next_attempt_at
     )
     return status
 
@@ -425,7 +425,19 @@ def parse(body: bytes) -> dict[str, Any]:
 def _problem(
     kind: str, entry: int, change: int | None, field_name: str | None, reason: str
 ) -> dict[str, Any]:
-    return {"kind": kind, "entry": entry, "change": change, "field": field_name, "reason": reason}
+    return {
+        "kind": kind,
+        "entry": entry,
+        "change": change,
+        "field": None if field_name is None else storable(field_name[:100]),
+        "reason": storable(reason),
+    }
+
+
+def storable(text: str) -> str:
+    """PostgreSQL text and jsonb refuse NUL and lone surrogates: a reason quoting a hostile
+    value must not make its own event impossible to record (and so jam its batch)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
 
 
 def _describe(exc: Exception) -> str:
@@ -437,6 +449,7 @@ def _describe(exc: Exception) -> str:
 # --- routing ----------------------------------------------------------------------------------
 
 _ROUTE_TTL = 30.0
+_ROUTES_KEPT = 10_000
 _routes: dict[str, tuple[float, Route | None]] = {}
 
 
@@ -446,18 +459,34 @@ def route_change(waba_id: str, field_name: str, value: dict[str, Any]) -> tuple[
     metadata = value.get("metadata")
     if isinstance(metadata, dict) and metadata.get("phone_number_id"):
         number_id = str(metadata["phone_number_id"])
-        route = _cached(f"number:{number_id}", lambda: _route_by_number(number_id))
+        route = (
+            _cached(f"number:{number_id}", lambda: _route_by_number(number_id))
+            if _could_be_an_id(number_id)
+            else None
+        )
         return route, "" if route else f"unknown phone_number_id {number_id[:64]}"
     if field_name in ("messages", "user_preferences"):
         return None, "no metadata.phone_number_id"
-    route = _cached(f"waba:{waba_id}", lambda: _route_by_waba(waba_id))
+    route = (
+        _cached(f"waba:{waba_id}", lambda: _route_by_waba(waba_id))
+        if _could_be_an_id(waba_id)
+        else None
+    )
     return route, "" if route else f"unknown WABA id {waba_id[:64]}"
+
+
+def _could_be_an_id(text: str) -> bool:
+    """Our id columns hold at most 64 characters, never a NUL or a lone surrogate (which
+    the query could not even carry): anything else is unknown without asking the database."""
+    return 0 < len(text) <= 64 and "\x00" not in text and storable(text) == text
 
 
 def _cached(key: str, load: Callable[[], Route | None]) -> Route | None:
     hit = _routes.get(key)
     if hit is not None and time.monotonic() - hit[0] < _ROUTE_TTL:
         return hit[1]
+    if len(_routes) >= _ROUTES_KEPT:  # ids come from the payloads: never grow without bound
+        _routes.clear()
     route = load()
     _routes[key] = (time.monotonic(), route)
     return route

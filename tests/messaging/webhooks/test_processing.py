@@ -3,6 +3,7 @@ retries, and the sweeper that makes the table (not the broker) the source of tru
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -395,3 +396,30 @@ def test_the_sweeper_leaves_processed_quarantined_and_failed_events_alone(woken)
         WebhookEvent.objects.filter(pk=event_id).update(status=settled)
     assert processing.sweep() == 0
     assert woken == []
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        envelope({"field": "calls\u0000", "value": {}}),
+        envelope({"field": "calls\ud800", "value": {}}),
+        envelope(messages_change("123\u0000", messages=[])),
+        envelope(messages_change("123\udfff", messages=[])),
+        envelope({"field": "account_update", "value": {"event": "X"}}, waba_id="1\u0000"),
+        envelope({"field": "account_update", "value": {"event": "X"}}, waba_id="9" * 5000),
+        {"object": "whatsapp_business_account\u0000", "entry": []},
+        {"object": "\ud800", "entry": []},
+    ],
+    ids=range(8),
+)
+def test_values_postgresql_cannot_store_are_recorded_without_jamming_the_batch(
+    recorded, wa_number, hostile
+):
+    """A NUL or a lone surrogate quoted in a reason would make the event unrecordable."""
+    bad = store_event(json.dumps(hostile).encode(), "s", "platform")
+    good = store_event(encode(envelope(_status_change(wa_number, "w1"))), "s", "platform")
+    with system_scope():
+        processing.drain()
+    assert _event(good).status == WebhookEvent.Status.PROCESSED
+    assert _event(bad).status in {"processed", "quarantined", "failed"}  # recorded, not retried
+    assert [item["id"] for item in recorded.statuses] == ["w1"]
