@@ -42,10 +42,30 @@ MAX_ATTEMPTS = 5
 class Outcome:
     changes: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # Beyond MAX_PROBLEMS problems are only counted: a signed body of millions of broken
+    # entries must not cost a worker gigabytes (nor the event row as much).
+    unlisted: int = 0
+    unlisted_quarantine: bool = False
+
+    def add(self, problem: dict[str, Any]) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.unlisted += 1
+            self.unlisted_quarantine |= problem["kind"] != "ignored"
 
     @property
     def quarantined(self) -> bool:
-        return any(problem["kind"] != "ignored" for problem in self.problems)
+        return self.unlisted_quarantine or any(p["kind"] != "ignored" for p in self.problems)
+
+    def recorded_problems(self) -> list[dict[str, Any]]:
+        if not self.unlisted:
+            return self.problems
+        more = f"{self.unlisted} more problems, not listed"
+        return [*self.problems, _problem("unlisted", -1, None, None, more)]
+
+
+MAX_PROBLEMS = 100
 
 
 Handler = Callable[[Change], None]
@@ -251,7 +271,7 @@ def _routed_changes(
     routed = []
     for entry_index, entry in enumerate(payload.get("entry") or []):
         if not isinstance(entry, dict) or not isinstance(entry.get("changes") or [], list):
-            outcome.problems.append(_problem("invalid", entry_index, None, None, "malformed entry"))
+            outcome.add(_problem("invalid", entry_index, None, None, "malformed entry"))
             continue
         entry_time = unix_time(entry.get("time"))
         entry_waba = str(entry.get("id", ""))
@@ -259,17 +279,15 @@ def _routed_changes(
             outcome.changes += 1
             where = (entry_index, change_index)
             if not isinstance(raw, dict) or not isinstance(raw.get("value"), dict):
-                outcome.problems.append(_problem("invalid", *where, None, "malformed change"))
+                outcome.add(_problem("invalid", *where, None, "malformed change"))
                 continue
             field_name = str(raw.get("field", ""))
             if field_name not in handlers():
-                outcome.problems.append(
-                    _problem("ignored", *where, field_name, "field not handled")
-                )
+                outcome.add(_problem("ignored", *where, field_name, "field not handled"))
                 continue
             route, reason = route_change(entry_waba, field_name, raw["value"])
             if route is None:
-                outcome.problems.append(_problem("unroutable", *where, field_name, reason))
+                outcome.add(_problem("unroutable", *where, field_name, reason))
                 continue
             for waba_id in dict.fromkeys((entry_waba, route.waba_id)):
                 if not vouches_for(verified_with, waba_id):
@@ -279,7 +297,7 @@ def _routed_changes(
                         f"signed with the app secret of {verified_with[:80]}, which does not"
                         f" vouch for WABA {waba_id[:64] or '(none)'}"
                     )
-                    outcome.problems.append(_problem("unauthorized", *where, field_name, reason))
+                    outcome.add(_problem("unauthorized", *where, field_name, reason))
                     break
             else:
                 routed.append(
@@ -321,9 +339,7 @@ def _apply_one(
             "webhook change rejected",
             extra={"event_id": event_id, "error": describe_safely(exc)},
         )
-        outcomes[event_id].problems.append(
-            _problem("invalid", *where, change.field, _describe(exc))
-        )
+        outcomes[event_id].add(_problem("invalid", *where, change.field, _describe(exc)))
     except Exception as exc:  # the database, a bug, a hostile value: retry this event
         failures.setdefault(event_id, _failed(event_id, exc))
 
@@ -355,7 +371,7 @@ def _record_outcomes(outcomes: dict[int, Outcome]) -> None:
         WebhookEvent.objects.filter(pk=event_id).update(
             status=status,
             change_count=outcome.changes,
-            problems=outcome.problems,
+            problems=outcome.recorded_problems(),
             error="",
             processed_at=now,
             next_attempt_at=None,

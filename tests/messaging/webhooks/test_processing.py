@@ -423,3 +423,12 @@ def test_values_postgresql_cannot_store_are_recorded_without_jamming_the_batch(
     assert _event(good).status == WebhookEvent.Status.PROCESSED
     assert _event(bad).status in {"processed", "quarantined", "failed"}  # recorded, not retried
     assert [item["id"] for item in recorded.statuses] == ["w1"]
+
+
+def test_a_body_of_countless_broken_entries_is_recorded_with_a_bounded_list(ingest):
+    body = b'{"object": "whatsapp_business_account", "entry": [' + b"7," * 200_000 + b"7]}"
+    event = ingest(body)
+    assert event.status == WebhookEvent.Status.QUARANTINED
+    assert len(event.problems) == processing.MAX_PROBLEMS + 1
+    unlisted = 200_001 - processing.MAX_PROBLEMS
+    assert event.problems[-1]["reason"] == f"{unlisted} more problems, not listed"
