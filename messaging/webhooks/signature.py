@@ -72,6 +72,8 @@ def _named_wabas(body: bytes) -> list[str]:
     try:
         entries = json.loads(body).get("entry") or []
         named = [entry.get("id") for entry in entries[:50] if isinstance(entry, dict)]
-        return [str(waba_id) for waba_id in named if isinstance(waba_id, str | int)]
+        # Each secret once: an HMAC of an 8 MB body per repetition would be a cheap way to
+        # make us burn CPU on an unauthenticated request.
+        return list(dict.fromkeys(str(i) for i in named if isinstance(i, str | int)))
     except Exception:  # RecursionError, ValueError, AttributeError, TypeError, …
         return []

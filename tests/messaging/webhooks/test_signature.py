@@ -106,3 +106,17 @@ def test_the_agency_secret_still_verifies_a_body_naming_its_waba(client, own_app
     ])  # fmt: skip
     assert response.status_code == 200
     assert WebhookEvent.objects.get().verified_with == "waba:7001"
+
+
+def test_each_named_wabas_secret_is_tried_once(own_app_secret, monkeypatch):
+    tried: list[str] = []
+    real = signature._matches
+
+    def counting(body: bytes, header: str, app_secret: str) -> bool:
+        tried.append(app_secret)
+        return real(body, header, app_secret)
+
+    monkeypatch.setattr(signature, "_matches", counting)
+    body = encode({"entry": [{"id": "7001"}] * 50})
+    assert signature.verify(body, "sha256=" + "0" * 64) is None
+    assert tried.count("agency-own-app-secret") == 1
