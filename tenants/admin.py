@@ -99,6 +99,7 @@ class MembershipAdmin(AuditedAdmin):
 @admin.register(models.BusinessPortfolio)
 class BusinessPortfolioAdmin(AuditedAdmin):
     list_display = ["name", "business_id", "agency", "messaging_limit_tier"]
+    readonly_fields = ["webhook_times"]  # kept by the account webhooks
 
 
 @admin.register(models.WhatsAppBusinessAccount)
@@ -106,6 +107,8 @@ class WabaAdmin(AuditedAdmin):
     form = SecretsWriteOnlyForm
     list_display = ["name", "waba_id", "agency"]
     search_fields = ["waba_id", "name"]
+    # Kept by the account webhooks (messaging/webhooks/account.py), not by hand.
+    readonly_fields = ["webhook_times", "webhook_notices"]
 
 
 @admin.register(models.PhoneNumber)
@@ -121,6 +124,7 @@ class PhoneNumberAdmin(AuditedAdmin):
     ]
     list_filter = ["status", "quality_rating", "throughput_tier"]
     search_fields = ["phone_number_id", "display_phone_number"]
+    readonly_fields = ["status_before_ban", "webhook_times"]  # kept by the account webhooks
 
 
 @admin.register(models.ApiCredential)

@@ -13,7 +13,7 @@ import pytest
 
 from records.models import AuditEvent
 from templates_mgr.models import MessageTemplate
-from tenants.models import PhoneNumber
+from tenants.models import BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
 from tenants.scoping import agency_scope, system_scope
 from tests.factories import PhoneNumberFactory, TemplateFactory, WabaFactory
 from tests.messaging.webhooks.account_payloads import (
@@ -133,3 +133,18 @@ def test_the_migration_carries_the_audit_trails_facts_over_to_the_rows(ingest, w
     ingest(account_update(waba.waba_id, "PARTNER_ADDED", partner="Acme"))  # a retry
     with agency_scope(waba.agency):
         assert AuditEvent.objects.filter(action="waba.account_update").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "facts"),
+    [
+        (PhoneNumber, {"status_before_ban", "webhook_times"}),
+        (WhatsAppBusinessAccount, {"webhook_times", "webhook_notices"}),
+        (BusinessPortfolio, {"webhook_times"}),
+    ],
+)
+def test_operators_see_the_webhook_facts_but_cannot_edit_them(rf, model, facts):
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[model]
+    assert facts <= set(model_admin.get_readonly_fields(rf.get("/")))
