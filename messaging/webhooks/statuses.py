@@ -264,9 +264,14 @@ UPDATE messaging_message AS m SET
     meta_conversation = m.meta_conversation || t.conversation
 FROM target t
 WHERE m.id = t.id
--- The status before (as locked) and after: a transition is published only if it moved.
+-- The status before (as locked) and after: a transition is published only if it moved,
+-- with the time of the status it moved to (only then: parsing times costs).
 RETURNING m.wamid, m.id, m.conversation_id, m.contact_id, t.old_status, m.status,
-    m.sent_at, m.delivered_at, m.read_at
+    CASE WHEN m.status = t.old_status THEN NULL
+        WHEN m.status = 'sent' THEN m.sent_at
+        WHEN m.status = 'delivered' THEN m.delivered_at
+        WHEN m.status = 'read' THEN m.read_at
+    END
 """
 
 # The earliest failure keeps its reason. The rows are already locked by _APPLY_SQL; the
@@ -319,9 +324,9 @@ RETURNING m.wamid
 
 
 # (wamid, pk, conversation, contact, status before, status after, sent, delivered, read)
-_Merged = tuple[str, int, int, int, str, str, datetime | None, datetime | None, datetime | None]
-# The column of each status's time in _Merged.
-_AT: dict[str, int] = {S.SENT: 6, S.DELIVERED: 7, S.READ: 8}
+# (wamid, pk, conversation, contact, status before, after, the new status's time if it moved)
+_Merged = tuple[str, int, int, int, str, str, datetime | None]
+_AT = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
 
 
 def _apply(
@@ -352,7 +357,7 @@ def _transition(row: _Merged, update: _Update) -> events.Event:
         failure = update.failure
         payload.update(at=failure.at, error_code=failure.code, error_reason=failure.reason)
     else:
-        payload["at"] = row[_AT[status]] if status in _AT else None
+        payload["at"] = row[6]
     subject = {"message": pk, "conversation": conversation_pk, "contact": contact_pk}
     return events.Event(types.MESSAGE_STATUS, subject, payload)
 
@@ -489,9 +494,13 @@ def _merge_portably(agency_id: int, number_pk: int, updates: list[_Update]) -> l
             if extra:
                 fields[column] = _JSONMerge(F(column), Value(extra, output_field=JSONField()))
         if message.update(**fields):
-            columns = ("id", "conversation_id", "contact_id", "status")
-            after = message.values_list(*columns, "sent_at", "delivered_at", "read_at").get()
-            merged.append((u.wamid, *after[:3], before, *after[3:]))
+            pk, conversation_pk, contact_pk, status = message.values_list(
+                "id", "conversation_id", "contact_id", "status"
+            ).get()
+            at = None
+            if status != before and status in _AT:
+                at = message.values_list(_AT[status], flat=True).get()
+            merged.append((u.wamid, pk, conversation_pk, contact_pk, before, status, at))
     return merged
 
 

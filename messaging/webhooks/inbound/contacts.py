@@ -306,8 +306,9 @@ def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
     if not latest:
         return
     touch = _touch_sql if connection.vendor == "postgresql" else _touch_portably
-    for pk, contact_pk, before, after in sorted(touch(batch.agency_id, latest)):
-        _window_opened(batch, pk, contact_pk, before, after, now)
+    for pk, contact_pk, opened in sorted(touch(batch.agency_id, latest, now)):
+        if opened is not None:
+            _window_opened(batch, pk, contact_pk, None, opened, now)
 
 
 # The conversations are locked in id order first: two workers touching overlapping sets
@@ -327,15 +328,20 @@ UPDATE messaging_conversation AS c SET
     status = %(status)s
 FROM target t JOIN v ON v.id = t.id
 WHERE c.id = t.id
-RETURNING c.id, c.contact_id, t.before, c.window_expires_at
+-- The window only when this opened it (parsing times costs): closed, or never open, before.
+RETURNING c.id, c.contact_id, CASE
+    WHEN (t.before IS NULL OR t.before <= %(now)s) AND c.window_expires_at > %(now)s
+    THEN c.window_expires_at
+END
 """
 
 
 # (conversation, contact, window before, window after)
-_Touched = tuple[int, int, datetime | None, datetime | None]
+# (conversation, contact, the window if this opened it)
+_Touched = tuple[int, int, datetime | None]
 
 
-def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> list[_Touched]:
+def _touch_sql(agency_id: int, latest: dict[int, datetime], now: datetime) -> list[_Touched]:
     # PostgreSQL's GREATEST ignores NULLs: an empty column takes the value.
     params: dict[str, Any] = {
         "ids": list(latest),
@@ -343,13 +349,14 @@ def _touch_sql(agency_id: int, latest: dict[int, datetime]) -> list[_Touched]:
         "agency": agency_id,
         "window": policy.WINDOW,
         "status": Conversation.Status.OPEN.value,
+        "now": now,
     }
     with connection.cursor() as cursor:
         cursor.execute(_TOUCH_SQL, params)
         return cursor.fetchall()
 
 
-def _touch_portably(agency_id: int, latest: dict[int, datetime]) -> list[_Touched]:
+def _touch_portably(agency_id: int, latest: dict[int, datetime], now: datetime) -> list[_Touched]:
     def per_conversation(offset: timedelta) -> Case:
         moments = [When(pk=pk, then=Value(at + offset)) for pk, at in latest.items()]
         return Case(*moments, output_field=DateTimeField())
@@ -366,8 +373,10 @@ def _touch_portably(agency_id: int, latest: dict[int, datetime]) -> list[_Touche
     # The writer excludes others here (SQLite), so the window after is computed, not read.
     touched = []
     for pk, contact_pk, expires in before:
-        opened = latest[pk] + policy.WINDOW
-        touched.append((pk, contact_pk, expires, max(expires, opened) if expires else opened))
+        after = latest[pk] + policy.WINDOW
+        after = max(expires, after) if expires else after
+        opened = after > now and (expires is None or expires <= now)
+        touched.append((pk, contact_pk, after if opened else None))
     return touched
 
 
