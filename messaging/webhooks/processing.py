@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -435,7 +436,27 @@ def parse(body: bytes) -> dict[str, Any]:
         raise InvalidChange(f"unexpected object {str(payload.get('object'))[:80]!r}")
     if not isinstance(payload.get("entry", []), list):
         raise InvalidChange("`entry` is not a list")
+    if _UNSTORABLE_ESCAPE.search(body):
+        payload = _storable_strings(payload)
     return payload
+
+
+# JSON can carry a NUL or a lone surrogate only as a `\u` escape (raw control characters
+# are not JSON). PostgreSQL's text and jsonb refuse both, so a citizen's message holding one
+# would be refused whole; it is stored with U+FFFD in their place (the signed body keeps the
+# original bytes). Surrogate pairs (emoji) match the pattern too and come out unchanged.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE_CHAR.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_storable_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable_strings(key): _storable_strings(item) for key, item in value.items()}
+    return value
 
 
 def _problem(

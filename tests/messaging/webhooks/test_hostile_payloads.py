@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -153,3 +154,30 @@ def test_arbitrary_json_is_recorded_with_a_reason(payload):
     event = _process(encode(payload))
     assert event.status in SETTLED - {WebhookEvent.Status.RETRYING}
     assert event.error or event.status != WebhookEvent.Status.FAILED
+
+
+@pytest.mark.parametrize("hostile", ["\u0000", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_a_message_with_a_character_postgresql_cannot_hold_is_stored_with_a_replacement(
+    deliver, scope_a, hostile
+):
+    from messaging.models import Message
+    from tests.messaging.webhooks.conftest import CITIZEN
+    from tests.messaging.webhooks.payloads import inbound_text
+
+    message = inbound_text(CITIZEN, f"pothole{hostile} on Elm St")
+    event = deliver(message)
+    assert Message.objects.get(wamid=message["id"]).content["text"]["body"] == (
+        "pothole\ufffd on Elm St"
+    )
+    escaped = json.dumps(hostile)[1:-1].encode()  # as Meta sent it: `\u0000`, `\ud800`
+    assert b"pothole" + escaped in bytes(event.body)  # the signed original is kept
+
+
+def test_emoji_in_a_message_survive_the_check_for_unstorable_characters(deliver, scope_a):
+    from messaging.models import Message
+    from tests.messaging.webhooks.conftest import CITIZEN
+    from tests.messaging.webhooks.payloads import inbound_text
+
+    message = inbound_text(CITIZEN, "thanks 🙏🏽")
+    deliver(message)
+    assert Message.objects.get(wamid=message["id"]).content["text"]["body"] == "thanks 🙏🏽"

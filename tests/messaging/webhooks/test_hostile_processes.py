@@ -100,28 +100,42 @@ def test_a_poison_event_posted_with_a_citizens_message_does_not_delay_it(
 
 
 def test_a_database_error_on_a_citizens_message_keeps_their_words_out_of_the_worker_log(
-    agency_a, wa_number, web, tmp_path
+    agency_a, wa_number, web, tmp_path, owner_cursor
 ):
-    """PostgreSQL refuses a NUL in JSON and quotes the text around it in its error."""
+    """PostgreSQL quotes the row it refused (``DETAIL: Failing row contains (…)``); a
+    constraint only this citizen's message breaks makes the error real."""
     base, _ = web
-    _, refused = _inbound(wa_number, f"{CANARY}\u0000 my address is 12 Elm St")
+    _, refused = _inbound(wa_number, f"{CANARY} my address is 12 Elm St")
     wamid, fine = _inbound(wa_number, "And my permit number is 42.")
+    owner_cursor.execute(
+        "ALTER TABLE messaging_message ADD CONSTRAINT test_refuses_the_canary"
+        f" CHECK (content::text NOT LIKE '%{CANARY}%') NOT VALID"
+    )
     log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        worker = start_worker("webhooks", django_env(), output=output, loglevel="DEBUG")
     try:
-        assert _signed_post(base, refused).status_code == 200
-        assert _signed_post(base, fine).status_code == 200
-        wait_for(lambda: _message(agency_a, wamid), timeout=30)
-        wait_for(lambda: "quarantined" in _event_statuses(), timeout=10)
+        with log.open("w") as output:
+            worker = start_worker("webhooks", django_env(), output=output, loglevel="DEBUG")
+        try:
+            assert _signed_post(base, refused).status_code == 200
+            assert _signed_post(base, fine).status_code == 200
+            wait_for(lambda: _message(agency_a, wamid), timeout=30)
+            wait_for(lambda: "retrying" in _event_statuses(), timeout=10)
+        finally:
+            stop(worker)
     finally:
-        stop(worker)
+        owner_cursor.execute(
+            "ALTER TABLE messaging_message DROP CONSTRAINT IF EXISTS test_refuses_the_canary"
+        )
     text = log.read_text()
-    assert "webhook change rejected" in text  # the error was logged…
-    assert "UntranslatableCharacter" in text  # …as what it is,
+    assert "webhook event failed; will be retried" in text  # the error was logged…
+    assert "Traceback" in text and "CheckViolation" in text  # …with its frames, as what it is,
     assert CANARY not in text  # …without the citizen's words
     assert "12 Elm St" not in text
     assert CANARY not in web[1].read_text()
+    with system_scope():
+        assert all(
+            CANARY not in error for error in WebhookEvent.objects.values_list("error", flat=True)
+        )
 
 
 def test_the_access_log_never_shows_the_verify_token(web):

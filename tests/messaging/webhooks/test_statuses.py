@@ -697,7 +697,6 @@ def test_odd_items_are_skipped_and_the_others_applied(ingest, wa_number, sent_me
             "not an object",  # type: ignore[arg-type]  # hostile on purpose
             {"status": "read"},
             {"id": sent_message.wamid, "status": ["read"]},
-            status(sent_message.wamid, "read", CITIZEN, pricing={"category": "a\x00b"}),
             status(sent_message.wamid, "deleted", CITIZEN),
             status(sent_message.wamid, "delivered", CITIZEN, timestamp="yesterday"),  # type: ignore[arg-type]
         )
@@ -706,6 +705,20 @@ def test_odd_items_are_skipped_and_the_others_applied(ingest, wa_number, sent_me
     assert event.status == "processed"
     assert stored.status == "delivered" and stored.delivered_at is not None
     assert parked(agency_a) == []
+
+
+def test_a_status_whose_pricing_holds_a_nul_is_applied_with_a_replacement(
+    ingest, wa_number, sent_message
+):
+    event = ingest(
+        statuses_of(
+            wa_number,
+            status(sent_message.wamid, "read", CITIZEN, pricing={"category": "a\x00b"}),
+        )
+    )
+    stored = reload(sent_message)
+    assert event.status == "processed"
+    assert (stored.status, stored.pricing) == ("read", {"category": "a\ufffdb"})
 
 
 def test_statuses_that_are_not_a_list_quarantine_the_change(ingest, wa_number):
