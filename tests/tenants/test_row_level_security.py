@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from bsp import events
+from bsp.events import types
+from bsp.events.models import EventCursor
 from messaging.models import MediaObject, ParkedStatus
 from records.audit import Actor, record_event
 from tenants.rls import tenant_models
@@ -37,6 +40,11 @@ def _populate(agency) -> None:
     InboundMessageFactory(agency=agency)  # with its conversation and contact
     TemplateFactory(agency=agency)
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
+    with agency_scope(agency), transaction.atomic():  # the outbox, its counter and cursor
+        events.publish(
+            agency_id=agency.pk, type=types.CONSENT_CHANGED, subject={"contact": 1}, payload={}
+        )
+        EventCursor.objects.create(agency=agency)
 
 
 def _raw_agency_ids(table: str) -> list[int]:
