@@ -9,8 +9,9 @@ in the same run: the same POSTs to a bare Django view on the same server →
 `ingest_ratio = ingest / bare`.
 
 The event stream (bsp/events) is measured on and off in the same run (``--stream on,off``):
-the worker restarted with ``EVENT_STREAM_ENABLED`` set, also draining the `events` queue,
-so the dispatcher's work counts; `stream_slowdown` compares saturated processing rates.
+the worker restarted with ``EVENT_STREAM_ENABLED`` set and, when on, an `events` worker
+beside it, so the dispatcher's work counts; `stream_slowdown` compares saturated
+processing rates.
 
     .venv/bin/python bench/webhook_ingest.py [--seconds 60] [--runs 3] [--stream on,off]
 """
@@ -185,9 +186,15 @@ def start_web(port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def start_worker(stream: str = "on") -> subprocess.Popen:
+def start_workers(stream: str = "on") -> list[subprocess.Popen]:
+    """The `webhooks` pool; with the stream on, also an `events` worker (its own process,
+    as docker-compose runs it beside housekeeping), so the dispatcher's work is counted but
+    never takes a drainer's slot."""
     enabled = "1" if stream == "on" else "0"
-    return _setup.start_celery_worker("webhooks,events", 2, EVENT_STREAM_ENABLED=enabled)
+    workers = [_setup.start_celery_worker("webhooks", 2, EVENT_STREAM_ENABLED=enabled)]
+    if stream == "on":
+        workers.append(_setup.start_celery_worker("events", 1))
+    return workers
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -330,13 +337,13 @@ def main() -> None:
     seed()
     port = _setup.free_port()
     modes = args.stream.split(",")
-    web, worker = start_web(port), None
+    web, workers = start_web(port), []
     by_mode: dict[str, tuple[list[dict], list[dict]]] = {}
     try:
         time.sleep(3)
         bare = [load(port, "/bench/bare", args.clients, 0, 15) for _ in range(args.runs)]
         for m, mode in enumerate(modes):
-            worker = start_worker(mode)
+            workers = start_workers(mode)
             time.sleep(3)
             offset = 1000 * m  # each mode's inbound wamids are new
             saturated = [
@@ -348,10 +355,11 @@ def main() -> None:
                 for run in range(args.runs)
             ]
             by_mode[mode] = (saturated, paced)
-            stop(worker)
-            worker = None
+            for worker in workers:
+                stop(worker)
+            workers = []
     finally:
-        if worker is not None:
+        for worker in workers:
             stop(worker)
         stop(web)
     print(f"Machine: {_setup.machine()}")
