@@ -326,7 +326,7 @@ RETURNING m.wamid
 # (wamid, pk, conversation, contact, status before, status after, sent, delivered, read)
 # (wamid, pk, conversation, contact, status before, after, the new status's time if it moved)
 _Merged = tuple[str, int, int, int, str, str, datetime | None]
-_AT = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
+_AT: dict[str, str] = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
 
 
 def _apply(
