@@ -16,6 +16,7 @@ from django.utils import timezone
 from bsp import events
 from bsp.events import dispatch, types
 from bsp.events.models import DomainEvent, EventCursor
+from bsp.events.selectors import events_after
 from bsp.redis import redis_client
 from tenants.scoping import agency_scope, system_scope
 
@@ -174,3 +175,19 @@ def test_a_second_dispatcher_skips_an_agency_another_is_delivering(agency_a, sub
     assert dispatch.dispatch_agency(agency_a.pk) == 2
 
     assert [e["sequence"] for e in received()] == [1, 2, 3]
+
+
+def test_without_redis_the_dispatcher_only_moves_the_cursor_and_readers_poll_the_table(
+    agency_a, settings
+):
+    settings.REDIS_URL = ""  # the embedded demo
+    redis_client.cache_clear()
+    try:
+        _publish(agency_a, 2)
+        assert dispatch.dispatch(seconds=5) == 2
+    finally:
+        redis_client.cache_clear()
+
+    with agency_scope(agency_a):
+        assert EventCursor.objects.get().dispatched_through == 2
+        assert [e["sequence"] for e in events_after(agency_a.pk, 0)] == [1, 2]
