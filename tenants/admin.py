@@ -81,6 +81,14 @@ class AgencyAdmin(AuditedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from tenants.services import set_agency_status
+
+        status = _status_change(obj, form, change)
+        super().save_model(request, obj, form, change)
+        if status is not None:
+            set_agency_status(actor=Actor.from_request(request), agency=obj, status=status)
+
 
 @admin.register(models.Membership)
 class MembershipAdmin(AuditedAdmin):
@@ -125,6 +133,30 @@ class PhoneNumberAdmin(AuditedAdmin):
     list_filter = ["status", "quality_rating", "throughput_tier"]
     search_fields = ["phone_number_id", "display_phone_number"]
     readonly_fields = ["status_before_ban", "webhook_times"]  # kept by the account webhooks
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from tenants.services import set_phone_number_status
+
+        status = _status_change(obj, form, change)
+        super().save_model(request, obj, form, change)
+        if status is not None:
+            set_phone_number_status(
+                actor=Actor.from_request(request),
+                number=obj,
+                status=status,
+                reason="changed by a platform operator",
+            )
+
+
+def _status_change(obj: Any, form: Any, change: bool) -> str | None:
+    """A status edited in the console: the new value, with the old one put back on ``obj``
+    so that the save keeps it and the service makes the change (the facts it keeps, its
+    event on the stream), as for every other path."""
+    if not change or "status" not in form.changed_data:
+        return None
+    new_status: str = obj.status
+    obj.status = form.initial["status"]
+    return new_status
 
 
 @admin.register(models.ApiCredential)

@@ -79,3 +79,50 @@ def test_leaving_a_token_empty_in_the_console_keeps_it(client, operator, agency_
     with agency_scope(agency_a):
         stored = WhatsAppBusinessAccount.objects.get(pk=waba.pk)
     assert (stored.name, stored.access_token) == ("Renamed", "EAAG-keep-me")
+
+
+def _resubmitted(client, url: str, **changes: object) -> object:
+    """Post the console's change form back as it was rendered, with ``changes``."""
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is not None and not isinstance(value, bool):
+            data[name] = value
+        elif value is True:
+            data[name] = "on"
+    data.update(changes)
+    return client.post(url, data)
+
+
+def test_a_number_banned_in_the_console_goes_through_the_service(client, operator, agency_a):
+    from bsp.events.models import DomainEvent
+    from tenants.models import PhoneNumber
+    from tests.factories import PhoneNumberFactory
+
+    number = PhoneNumberFactory(agency=agency_a, status="flagged")
+    client.force_login(operator)
+    response = _resubmitted(
+        client, f"/admin/tenants/phonenumber/{number.pk}/change/", status="banned"
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    with agency_scope(agency_a):
+        stored = PhoneNumber.objects.get(pk=number.pk)
+        [event] = DomainEvent.objects.filter(type="phone_number.changed")
+        actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert (stored.status, stored.status_before_ban) == ("banned", "flagged")
+    assert event.payload["changed"]["status"] == ["flagged", "banned"]
+    assert "phone_number.status_changed" in actions
+
+
+def test_an_agency_suspended_in_the_console_goes_through_the_service(client, operator, agency_a):
+    client.force_login(operator)
+    response = _resubmitted(
+        client, f"/admin/tenants/agency/{agency_a.pk}/change/", status="suspended"
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    agency_a.refresh_from_db()
+    with agency_scope(agency_a):
+        [event] = AuditEvent.objects.filter(action="agency.status_changed")
+    assert agency_a.status == "suspended"
+    assert event.changes["status"] == ["active", "suspended"]
