@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from records.models import AuditEvent
 from tenants.models import Agency, WhatsAppBusinessAccount
 from tenants.permissions import Role
@@ -81,7 +83,7 @@ def test_leaving_a_token_empty_in_the_console_keeps_it(client, operator, agency_
     assert (stored.name, stored.access_token) == ("Renamed", "EAAG-keep-me")
 
 
-def _resubmitted(client, url: str, **changes: object) -> object:
+def _resubmitted(client, url: str, **changes: object) -> Any:
     """Post the console's change form back as it was rendered, with ``changes``."""
     form = client.get(url).context["adminform"].form
     data = {}
