@@ -7,7 +7,9 @@ that does not own the tables. ``civic_owner`` creates the test database and migr
 
 from __future__ import annotations
 
+import logging
 import subprocess
+from collections.abc import Iterator
 from types import ModuleType
 
 import psycopg
@@ -53,6 +55,17 @@ def django_db_setup(
     with django_db_blocker.unblock():
         _set_user(owner_user)
         teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_level_kept() -> Iterator[None]:
+    """Celery's in-process test worker (``celery.contrib.testing``) sets the root logger to
+    ERROR and leaves it there, which silenced later tests' warnings depending on the order
+    xdist ran them in."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
 
 
 @pytest.fixture
