@@ -350,6 +350,11 @@ _TEMPLATE_FIELDS = frozenset(
         "message_send_ttl_seconds",
         "sub_category",
         "library_template_name",
+        # Fields Graph knows that the simulator does not model: accepted, never returned
+        # (Graph omits empty fields). Third-party clients ask for them (pywa's
+        # get_templates names both).
+        "cta_url_link_tracking_opted_out",
+        "degrees_of_freedom_spec",
     }
 )
 _SUMMARY_KEYS = frozenset(

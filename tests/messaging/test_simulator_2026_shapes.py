@@ -300,6 +300,16 @@ def test_the_template_list_returns_only_the_requested_fields(simulator, sim_numb
     assert set(item) == {"id", "name", "status"}
 
 
+def test_the_template_list_accepts_fields_graph_knows_but_the_simulator_does_not_model(
+    simulator, sim_number, list_templates
+):
+    """pywa's ``get_templates`` asks for these on every call."""
+    simulator.add_template(sim_number["waba_id"], "permit_ready")
+    fields = "name,status,cta_url_link_tracking_opted_out,degrees_of_freedom_spec"
+    [item] = list_templates(fields=fields)["data"]
+    assert set(item) == {"id", "name", "status"}
+
+
 def test_the_template_list_refuses_a_field_templates_do_not_have(simulator, sim_number):
     response = httpx.get(
         simulator.graph_url(f"{sim_number['waba_id']}/message_templates"),
