@@ -62,8 +62,20 @@ class SyncReport:
         self.failed_wabas.extend(other.failed_wabas)
 
 
-def publish_template_status(template: MessageTemplate, previous: str, *, source: str) -> None:
-    """``template.status`` on the event stream; call inside the transaction that changed it."""
+# What a citizen-facing sender cares about: whether the template can be sent, how Meta rates
+# it, what it is billed as.
+TEMPLATE_FIELDS_WATCHED = frozenset({"status", "quality_score", "category", "rejected_reason"})
+
+
+def publish_template_status(
+    template: MessageTemplate, changed: dict[str, list[Any]], *, source: str
+) -> None:
+    """``template.status`` on the event stream when ``changed`` (field → [old, new]) touches
+    its status, quality, category or rejection reason; call inside the transaction that
+    made the change. The one producer of the event: webhooks and the sync both call it."""
+    watched = {name: pair for name, pair in changed.items() if name in TEMPLATE_FIELDS_WATCHED}
+    if not watched:
+        return
     events.publish(
         agency_id=template.agency_id,
         type=event_types.TEMPLATE_STATUS,
@@ -72,9 +84,12 @@ def publish_template_status(template: MessageTemplate, previous: str, *, source:
             "name": template.name,
             "language": template.language,
             "status": template.status,
-            "previous_status": previous,
+            "previous_status": watched.get("status", [template.status])[0],
             "rejected_reason": template.rejected_reason,
+            "quality_score": template.quality_score,
+            "category": template.category,
             "source": source,
+            "changed": watched,
         },
     )
 
@@ -221,5 +236,5 @@ def _write(
     )
     if changed_status:
         report.status_changed += 1
-        publish_template_status(template, diff["status"][0], source="sync")
+    publish_template_status(template, diff, source="sync")
     return True

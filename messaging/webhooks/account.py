@@ -30,12 +30,11 @@ import re
 import time
 from typing import Any
 
-from bsp import events
-from bsp.events import types as event_types
 from messaging.webhooks.changes import Change, InvalidChange
 from messaging.whatsapp.templates import normalize_language
 from records.audit import Actor, record_event
 from templates_mgr.models import MessageTemplate
+from templates_mgr.services import publish_template_status
 from tenants.models import BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
 from tenants.services import publish_phone_number_changed, set_phone_number_status
 
@@ -475,29 +474,12 @@ def _apply(
     return True
 
 
-_TEMPLATE_FIELDS_WATCHED = frozenset({"status", "quality_score", "category", "rejected_reason"})
-
-
 def _publish(target: Reported, diff: dict[str, list[Any]]) -> None:
     """On the event stream, in this transaction: ``template.status`` for a template's
     status, quality or category, ``phone_number.changed`` for a number's quality or
     throughput and for every number of a portfolio whose messaging limit changed."""
     if isinstance(target, MessageTemplate):
-        if diff.keys() & _TEMPLATE_FIELDS_WATCHED:
-            events.publish(
-                agency_id=target.agency_id,
-                type=event_types.TEMPLATE_STATUS,
-                subject={"template": target.pk, "waba": target.waba_id},
-                payload={
-                    "name": target.name,
-                    "language": target.language,
-                    "status": target.status,
-                    "previous_status": diff.get("status", [target.status])[0],
-                    "rejected_reason": target.rejected_reason,
-                    "source": "webhook",
-                    "changed": {k: v for k, v in diff.items() if k in _TEMPLATE_FIELDS_WATCHED},
-                },
-            )
+        publish_template_status(target, diff, source="webhook")
     elif isinstance(target, PhoneNumber):
         publish_phone_number_changed(target, diff)
     elif isinstance(target, BusinessPortfolio):

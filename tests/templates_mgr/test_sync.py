@@ -165,3 +165,25 @@ def test_the_beat_entry_runs_a_task_that_heals_templates(number, simulator, agen
     celery_app.tasks[entry["task"]].apply()
     with agency_scope(agency_a):
         assert MessageTemplate.objects.get(pk=local.pk).status == "APPROVED"
+
+
+def test_a_category_change_found_by_the_sync_is_published_like_a_webhook_s(
+    number, simulator, agency_a
+):
+    remote = simulator.add_template(
+        number.waba.waba_id, "permit_ready", components=BODY, category="MARKETING"
+    )
+    local = TemplateFactory(
+        agency=agency_a,
+        waba=number.waba,
+        name="permit_ready",
+        status="APPROVED",
+        category="UTILITY",
+        quality_score="GREEN",  # as the simulator rates it
+        meta_template_id=remote["id"],
+    )
+    _sync(number)
+    [event] = _events(number)
+    assert event.subject == {"template": local.pk, "waba": number.waba_id}
+    assert event.payload["changed"] == {"category": ["UTILITY", "MARKETING"]}
+    assert (event.payload["status"], event.payload["previous_status"]) == ("APPROVED", "APPROVED")
