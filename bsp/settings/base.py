@@ -31,6 +31,7 @@ INSECURE_SECRET_KEY = "insecure-dev-only-secret-key-do-not-use-in-production"  #
 
 SECRET_KEY = env_secret("SECRET_KEY", default=INSECURE_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
+DEMO = False  # bsp.settings.dev turns it on
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -6,6 +6,8 @@ from .base import *
 
 # The demo is the product, not a debug session: its own 404/500 pages, no tracebacks shown.
 DEBUG = env.bool("DEBUG", default=False)
+# Demo-only helpers (``make totp``: the seeded users have no phones) check this, not DEBUG.
+DEMO = True
 # A fixed demo key so the demo database stays readable across restarts.
 FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,4 +1,4 @@
-"""Print the current TOTP code of a demo user (DEBUG only: the demo has no phones)."""
+"""Print the current TOTP code of a demo user (the demo only: its users have no phones)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Show the current two-factor code of a demo user (only with DEBUG on)."
+    help = "Show the current two-factor code of a demo user (the demo settings only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
 
     def handle(self, *args: Any, email: str, **options: Any) -> None:
-        if not settings.DEBUG:
-            raise CommandError("demo_totp works only in the demo (DEBUG on).")
+        if not settings.DEMO:
+            raise CommandError("demo_totp works only in the demo (bsp.settings.dev).")
         authenticator = Authenticator.objects.filter(
             user__email__iexact=email, type=Authenticator.Type.TOTP
         ).first()
