@@ -10,7 +10,13 @@ from records.audit import Actor, record_event
 from tenants.permissions import Role
 from tests.factories import DEFAULT_PASSWORD, PhoneNumberFactory, UserFactory
 from tests.frontend.conftest import enroll_totp
-from tests.frontend.test_browser import browser, page, sign_in, totp_code
+from tests.frontend.test_browser import (
+    assert_no_wcag_violations,
+    browser,
+    page,
+    sign_in,
+    totp_code,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["browser", "page"]  # test_browser's Chromium (one per module) and fresh pages
@@ -90,3 +96,14 @@ def test_the_console_the_admin_and_the_api_docs_load_without_a_csp_violation(
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Civic Relay API")
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
     assert violations == []
+
+
+def test_the_api_docs_and_the_console_pass_axe(page, agency_a):
+    operator = UserFactory(is_superuser=True, is_staff=True)
+    secret = enroll_totp(operator)
+    _sign_in_with_totp(page, operator.email, secret)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Platform console")
+    assert_no_wcag_violations(page)
+    page.goto("/api/docs/")
+    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+    assert_no_wcag_violations(page)
