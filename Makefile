@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEMO   := PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=bsp.settings.dev
+DEMO   := PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=bsp.settings.dev EVENT_DISPATCH_SECONDS=2
 TEST   := DJANGO_SETTINGS_MODULE=bsp.settings.test
 # Migrations run as the schema owner when one is given (see README, "Database roles").
 MIGRATE_DB = $${DATABASE_OWNER_URL:-$${DATABASE_URL:-}}

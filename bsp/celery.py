@@ -47,7 +47,8 @@ app.conf.beat_schedule = {
     # (a lost wake-up, or Redis down for a while) and, in the demo, the only run.
     "events.dispatch_events": {
         "task": "events.dispatch_events",
-        "schedule": 15.0,
+        # EVENT_DISPATCH_SECONDS: 15 with Redis; 2 in the Redis-less demo (its only run).
+        "schedule": float(os.environ.get("EVENT_DISPATCH_SECONDS", "0") or 0) or 15.0,
         "options": {"queue": CeleryQueue.EVENTS.value},
     },
     "events.prune_events": {
@@ -58,6 +59,11 @@ app.conf.beat_schedule = {
     "records.verify_audit_chains": {
         "task": "records.verify_audit_chains",
         "schedule": 3600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    "inbox.wake_snoozed": {
+        "task": "inbox.wake_snoozed",
+        "schedule": 30.0,
         "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
     },
     # Meta's template list is the truth: a missed status webhook heals within the hour.

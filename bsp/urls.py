@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/v1/", include("tenants.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("inbox/", include("inbox.urls")),
     path("", include("frontend.urls")),
 ]

@@ -88,6 +88,8 @@ class Conversation(AgencyOwnedModel):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
+        PENDING = "pending", "Pending"  # waiting on someone else (the citizen, a colleague)
+        SNOOZED = "snoozed", "Snoozed"
         RESOLVED = "resolved", "Resolved"
 
     phone_number = models.ForeignKey(
@@ -99,6 +101,20 @@ class Conversation(AgencyOwnedModel):
     window_expires_at = models.DateTimeField(null=True, blank=True)  # 24 h after last inbound
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The team inbox's workflow (inbox.services changes these; the webhook path bumps
+    # unread_count/waiting_since/last_preview in the UPDATE that moves the window).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        "inbox.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Since when the citizen's oldest unanswered message has waited (cleared by a reply).
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)  # citizen's messages no agent opened
+    last_preview = models.CharField(max_length=160, blank=True)  # the list's snippet
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -107,7 +123,25 @@ class Conversation(AgencyOwnedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["agency", "status", "-last_message_at"], name="conversation_inbox")
+            models.Index(fields=["agency", "status", "-last_message_at"], name="conversation_inbox"),
+            models.Index(
+                fields=["agency", "assignee", "status", "-last_message_at"],
+                name="conversation_by_assignee",
+            ),
+            models.Index(
+                fields=["agency", "team", "status", "-last_message_at"],
+                name="conversation_by_team",
+            ),
+            models.Index(
+                fields=["agency", "status", "waiting_since"],
+                condition=models.Q(waiting_since__isnull=False),
+                name="conversation_waiting",
+            ),
+            models.Index(
+                fields=["snoozed_until"],
+                condition=models.Q(status="snoozed"),
+                name="conversation_snoozed",
+            ),
         ]
 
     def __str__(self) -> str:

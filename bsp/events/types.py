@@ -14,6 +14,15 @@ CONVERSATION_WINDOW_OPENED: Final = "conversation.window_opened"
 CONSENT_CHANGED: Final = "consent.changed"
 TEMPLATE_STATUS: Final = "template.status"
 PHONE_NUMBER_CHANGED: Final = "phone_number.changed"
+# Outbound: a message was queued for sending (by staff, the API, a campaign, an automation).
+MESSAGE_QUEUED: Final = "message.queued"
+# The team inbox (inbox.services).
+CONVERSATION_ASSIGNED: Final = "conversation.assigned"
+CONVERSATION_STATUS: Final = "conversation.status"
+CONVERSATION_LABELS: Final = "conversation.labels"
+CONVERSATION_READ: Final = "conversation.read"
+NOTE_ADDED: Final = "note.added"
+AGENT_AVAILABILITY: Final = "agent.availability"
 
 ALL: Final = frozenset(
     {
@@ -26,5 +35,12 @@ ALL: Final = frozenset(
         CONSENT_CHANGED,
         TEMPLATE_STATUS,
         PHONE_NUMBER_CHANGED,
+        MESSAGE_QUEUED,
+        CONVERSATION_ASSIGNED,
+        CONVERSATION_STATUS,
+        CONVERSATION_LABELS,
+        CONVERSATION_READ,
+        NOTE_ADDED,
+        AGENT_AVAILABILITY,
     }
 )
