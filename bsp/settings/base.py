@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "messaging",
     "templates_mgr",
     "inbox",
+    "inbox.analytics",
     "frontend",
     "bsp.apps.BspConfig",  # start-up checks of the configuration (bsp/checks.py)
 ]
