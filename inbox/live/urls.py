@@ -1,5 +1,11 @@
+"""The live updates' URL, included by ``inbox.urls`` (namespace ``inbox``)."""
+
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list = []
+from inbox.live import views
+
+urlpatterns: list[URLPattern] = [
+    path("stream/", views.stream, name="stream"),
+]
