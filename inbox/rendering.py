@@ -69,6 +69,7 @@ class MediaView:
     note: str  # why there is no file, in words
     voice: bool = False
     link: str | None = None  # outbound by public link (http/https only)
+    alt: str = ""  # images and stickers: the caption, or "Image from <sender>"
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,7 @@ def _content_parts(
         body = _dict(payload)
         return {
             "caption": safe_text(_text(body.get("caption"))),
-            "media": _media(message, kind, body),
+            "media": _media(message, kind, body, sender),
         }
     if kind == "location":
         return {"location": _location(_dict(payload))}
@@ -425,9 +426,12 @@ def safe_text(value: str) -> SafeString:
     return mark_safe(html.replace("\n", "<br>"))  # noqa: S308 - escaped by urlize above
 
 
-def _media(message: Message, kind: str, body: dict[str, Any]) -> MediaView:
+def _media(message: Message, kind: str, body: dict[str, Any], sender: str) -> MediaView:
     media: MediaObject | None = message.media
     voice = kind == "audio" and body.get("voice") is True
+    caption = " ".join(_text(body.get("caption"), 300).split())
+    label = "Sticker" if kind == "sticker" else "Image"
+    alt = caption or f"{label} from {sender}"
     filename = _text(body.get("filename"), 255)
     mime = _text(body.get("mime_type"), 128)
     if media is None:
@@ -437,7 +441,7 @@ def _media(message: Message, kind: str, body: dict[str, Any]) -> MediaView:
         else:
             note = "The file was not received."
         return MediaView(
-            kind, mime, filename, "", None, None, "not_kept", note, voice=voice, link=link
+            kind, mime, filename, "", None, None, "not_kept", note, voice=voice, link=link, alt=alt
         )
     mime = media.mime_type or mime
     filename = media.filename or filename
@@ -445,7 +449,7 @@ def _media(message: Message, kind: str, body: dict[str, Any]) -> MediaView:
     if media.status == MediaObject.Status.STORED and media.storage_key:
         url = reverse("inbox:media", args=[media.pk])
         return MediaView(
-            kind, mime, filename, size, url, f"{url}?download=1", "stored", "", voice=voice
+            kind, mime, filename, size, url, f"{url}?download=1", "stored", "", voice=voice, alt=alt
         )
     notes: dict[str, str] = {
         MediaObject.Status.PENDING: "Downloading from WhatsApp…",
@@ -454,7 +458,9 @@ def _media(message: Message, kind: str, body: dict[str, Any]) -> MediaView:
         + (media.error or "WhatsApp did not provide the file."),
     }
     note = notes.get(media.status, "The file is not available.")
-    return MediaView(kind, mime, filename, size, None, None, str(media.status), note, voice=voice)
+    return MediaView(
+        kind, mime, filename, size, None, None, str(media.status), note, voice=voice, alt=alt
+    )
 
 
 def _location(body: dict[str, Any]) -> LocationView:
