@@ -1,16 +1,19 @@
 """The inbox's consumer of the event stream: routing and the round robin react to what
-happened (a new conversation, a reopened one, an agent freed or back) instead of being
-called from every place that can cause it.
+happened (a new conversation, a reopened one, an agent freed or back, a team changed)
+instead of being called from every place that can cause it; the away message answers a
+citizen who writes outside the number's business hours.
 
 Runs inside the dispatcher's transaction (``bsp.events.dispatch``), so what it writes
-commits with the cursor: delivered once. An event it cannot handle is logged and skipped
-(its savepoint rolled back); it never blocks the agency's stream.
+commits with the cursor: delivered once. Each handler runs in its own savepoint: one that
+cannot handle an event is logged and skipped (its savepoint rolled back) without undoing
+the others; it never blocks the agency's stream.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,32 +21,52 @@ from django.db import transaction
 
 from bsp.events import types
 from inbox import services
+from inbox.admin_pages import away
+from inbox.admin_pages.services import TEAM_CHANGED
+from inbox.models import Team
+from messaging.models import Message
 
 logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
 
 
 def inbox_consumer(agency_id: int, messages: list[str]) -> None:
     for text in messages:
         event = json.loads(text)
-        try:
-            with transaction.atomic():
-                handle(event)
-        except Exception:
-            logger.exception(
-                "inbox consumer skipped event %s #%s", event.get("type"), event.get("sequence")
-            )
+        for handler in HANDLERS:
+            try:
+                with transaction.atomic():
+                    handler(event)
+            except Exception:
+                logger.exception(
+                    "inbox consumer (%s) skipped event %s #%s",
+                    handler.__name__,
+                    event.get("type"),
+                    event.get("sequence"),
+                )
 
 
 def handle(event: dict[str, Any]) -> None:
+    """Routing and the round robin."""
     kind, subject, payload = event["type"], event["subject"], event["payload"]
     if kind == types.CONVERSATION_CREATED:
+        services.route_new_conversation(subject["conversation"])
+    elif kind == types.MESSAGE_RECEIVED and payload.get("sender_type") == _CITIZEN:
+        # A citizen's message reopens a resolved conversation (the webhook path sets it
+        # open): one nobody holds goes back into its team's queue. A no-op otherwise.
         services.route_new_conversation(subject["conversation"])
     elif kind == types.CONVERSATION_STATUS:
         _status_changed(subject, payload)
     elif kind == types.CONVERSATION_ASSIGNED and payload.get("previous_assignee"):
         _freed(payload["previous_assignee"])
     elif kind == types.AGENT_AVAILABILITY and payload.get("availability") == "available":
-        _freed(subject["user"])
+        _freed(subject["user"])  # back, or given more room
+    elif kind == TEAM_CHANGED:
+        _team_changed(subject["team"])
+
+
+_CITIZEN = Message.SenderType.CONTACT.value
 
 
 def _status_changed(subject: dict[str, Any], payload: dict[str, Any]) -> None:
@@ -65,3 +88,13 @@ def _freed(user_pk: int) -> None:
         return
     for team in services.teams_of(user):
         services.assign_backlog(team)
+
+
+def _team_changed(team_pk: int) -> None:
+    """Members, numbers or automatic assignment changed: the queue may move now."""
+    team = Team.objects.filter(pk=team_pk).first()
+    if team is not None:
+        services.assign_backlog(team)
+
+
+HANDLERS: tuple[Handler, ...] = (handle, away.handle)

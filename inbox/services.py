@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from bsp import events
@@ -39,7 +39,7 @@ from messaging.whatsapp.client import CloudAPIClient
 from messaging.whatsapp.errors import CloudAPIError
 from records.audit import Actor, record_event
 from tenants.models import Agency, Membership
-from tenants.permissions import Perm
+from tenants.permissions import Perm, role_has_perm
 from tenants.services import ApplicationError, ensure_agency_active
 
 logger = logging.getLogger(__name__)
@@ -415,16 +415,22 @@ def team_for_number(phone_number_id: int) -> Team | None:
 
 
 def next_agent(team: Team, now: datetime) -> User | None:
-    """The team's available agent with room to spare who was assigned least recently."""
-    member_ids = TeamMember.objects.filter(team=team).values_list("user_id", flat=True)
+    """The team's available agent with room to spare who was assigned least recently (an
+    agent never assigned yet comes first). Records the assignment time on their status."""
+    member_ids = list(TeamMember.objects.filter(team=team).values_list("user_id", flat=True))
+    if not member_ids:
+        return None
     candidates = (
         AgentStatus.objects.filter(
-            user_id__in=list(member_ids), availability=AgentStatus.Availability.AVAILABLE
+            user_id__in=member_ids, availability=AgentStatus.Availability.AVAILABLE
         )
         .select_related("user")
-        .order_by("last_assigned_at", "pk")
+        # PostgreSQL sorts NULLs last in ascending order: a newcomer would wait behind
+        # everyone who ever had a conversation.
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "pk")
     )
-    statuses = [s for s in candidates if s.user.is_active and can_be_assigned(team.agency, s.user)]
+    replying = _replying_user_ids(team.agency_id, member_ids)
+    statuses = [s for s in candidates if s.user.is_active and s.user_id in replying]
     if not statuses:
         return None
     load = dict(
@@ -442,9 +448,33 @@ def next_agent(team: Team, now: datetime) -> User | None:
     return None
 
 
+def _replying_user_ids(agency_id: int, user_ids: list[int]) -> set[int]:
+    """Which of the users hold a role that may answer conversations in the agency."""
+    roles = Membership.objects.filter(agency_id=agency_id, user_id__in=user_ids)
+    return {
+        user_id
+        for user_id, role in roles.values_list("user_id", "role")
+        if role_has_perm(role, Perm.REPLY)
+    }
+
+
+def _waiting(team: Team) -> QuerySet[Conversation]:
+    """The team's unassigned conversations that need an agent, longest waiting first (the
+    citizen's oldest unanswered message; then the last time they wrote)."""
+    return Conversation.objects.filter(
+        team=team, assignee__isnull=True, status__in=ACTIVE
+    ).order_by(
+        F("waiting_since").asc(nulls_last=True),
+        F("last_inbound_at").asc(nulls_last=True),
+        "pk",
+    )
+
+
 def route_new_conversation(conversation_pk: int) -> Conversation | None:
-    """A citizen started a conversation: put it in its number's team queue and, when the
-    team assigns automatically, hand it to the next agent. Idempotent."""
+    """A citizen started (or reopened) a conversation: put it in its number's team queue
+    and, when the team assigns automatically, hand it to the next agent — unless older
+    conversations already wait in that queue: they go first, and this one joins the
+    line. Idempotent."""
     with transaction.atomic():
         row = Conversation.objects.select_for_update().filter(pk=conversation_pk).first()
         if row is None or row.assignee_id or row.status not in ACTIVE:
@@ -454,44 +484,50 @@ def route_new_conversation(conversation_pk: int) -> Conversation | None:
         if team is None:
             return row
         row.team = team
-        agent = next_agent(team, timezone.now()) if team.auto_assign else None
+        queue_first = team.auto_assign and _waiting(team).exclude(pk=row.pk).exists()
+        direct = team.auto_assign and not queue_first
+        agent = next_agent(team, timezone.now()) if direct else None
         row.assignee = agent
-        if previous == {"assignee": row.assignee_id, "team": row.team_id}:
-            return row
-        row.save(update_fields=["assignee", "team"])
-        _assigned(row, previous, None, "round_robin" if agent else "routed")
+        if previous != {"assignee": row.assignee_id, "team": row.team_id}:
+            row.save(update_fields=["assignee", "team"])
+            _assigned(row, previous, None, "round_robin" if agent else "routed")
+    if queue_first:
+        assign_backlog(team)
+        row.refresh_from_db(fields=["assignee", "team"])
     return row
 
 
 def assign_backlog(team: Team, *, limit: int = 50) -> int:
     """Hand the team's waiting unassigned conversations (longest waiting first) to agents
-    who have room; how many were assigned."""
+    who have room, ``limit`` at a time, until nobody has room or nothing waits; how many
+    were assigned."""
     if not team.auto_assign:
         return 0
-    waiting = (
-        Conversation.objects.filter(team=team, assignee__isnull=True, status__in=ACTIVE)
-        .order_by(F("waiting_since").asc(nulls_last=True), "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
     assigned = 0
-    for pk in list(waiting):
-        with transaction.atomic():
-            row = Conversation.objects.select_for_update().filter(pk=pk).first()
-            if row is None or row.assignee_id or row.status not in ACTIVE:
-                continue
-            agent = next_agent(team, timezone.now())
-            if agent is None:
-                break
-            previous = {"assignee": None, "team": row.team_id}
-            row.assignee = agent
-            row.save(update_fields=["assignee"])
-            _assigned(row, previous, None, "round_robin")
-            assigned += 1
-    return assigned
+    while True:
+        batch = list(_waiting(team).values_list("pk", flat=True)[:limit])
+        progressed = False
+        for pk in batch:
+            with transaction.atomic():
+                row = Conversation.objects.select_for_update().filter(pk=pk).first()
+                if row is None or row.assignee_id or row.status not in ACTIVE:
+                    continue
+                agent = next_agent(team, timezone.now())
+                if agent is None:
+                    return assigned
+                previous = {"assignee": None, "team": row.team_id}
+                row.assignee = agent
+                row.save(update_fields=["assignee"])
+                _assigned(row, previous, None, "round_robin")
+                assigned += 1
+                progressed = True
+        if len(batch) < limit or not progressed:
+            return assigned
 
 
 def teams_of(user: User) -> list[Team]:
-    return list(Team.objects.filter(members__user=user, auto_assign=True))
+    """The teams the user is a member of that assign automatically."""
+    return list(Team.objects.filter(members__user=user, auto_assign=True).distinct())
 
 
 # --- WhatsApp read receipts and typing -----------------------------------------------------
