@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from bsp import events
 from bsp.events import types
 from bsp.events.models import EventCursor
+from inbox.models import (
+    AgentStatus,
+    AwayReply,
+    BusinessHours,
+    CannedResponse,
+    ConversationLabel,
+    Label,
+    Note,
+    Notification,
+    Team,
+    TeamMember,
+    TeamPhoneNumber,
+)
 from messaging.models import MediaObject, ParkedStatus
 from records.audit import Actor, record_event
 from tenants.rls import tenant_models
@@ -37,7 +51,8 @@ def _populate(agency) -> None:
         )
     ApiCredentialFactory(agency=agency)
     ConsentFactory(agency=agency)
-    InboundMessageFactory(agency=agency)  # with its conversation and contact
+    message = InboundMessageFactory(agency=agency)  # with its conversation and contact
+    _populate_inbox(agency, message.conversation, number)
     TemplateFactory(agency=agency)
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
     with agency_scope(agency), transaction.atomic():  # the outbox, its counter and cursor
@@ -45,6 +60,24 @@ def _populate(agency) -> None:
             agency_id=agency.pk, type=types.CONSENT_CHANGED, subject={"contact": 1}, payload={}
         )
         EventCursor.objects.create(agency=agency)
+
+
+def _populate_inbox(agency, conversation, number) -> None:
+    user = MembershipFactory(agency=agency).user
+    with agency_scope(agency):
+        team = Team.objects.create(agency=agency, name="Front desk")
+        TeamMember.objects.create(agency=agency, team=team, user=user)
+        TeamPhoneNumber.objects.create(agency=agency, team=team, phone_number=number)
+        AgentStatus.objects.create(agency=agency, user=user)
+        label = Label.objects.create(agency=agency, name="urgent")
+        ConversationLabel.objects.create(agency=agency, conversation=conversation, label=label)
+        note = Note.objects.create(agency=agency, conversation=conversation, body="n")
+        Notification.objects.create(
+            agency=agency, user=user, kind="mention", conversation=conversation, note=note
+        )
+        CannedResponse.objects.create(agency=agency, shortcut="hi", title="Hi", body="Hello")
+        BusinessHours.objects.create(agency=agency, phone_number=number)
+        AwayReply.objects.create(agency=agency, conversation=conversation, sent_at=timezone.now())
 
 
 def _raw_agency_ids(table: str) -> list[int]:

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from inbox.models import AgentStatus, CannedResponse, Label, Team, TeamMember, TeamPhoneNumber
 from records.audit import Actor
 from tenants import services
 from tenants.models import Agency, PhoneNumber
@@ -28,6 +29,16 @@ DEMO_PHONE_NUMBER_ID = "106540352242922"
 DEMO_DISPLAY_NUMBER = "+1 555 010 0001"
 DEMO_ACCESS_TOKEN = "EAAG-demo-county-token"  # noqa: S105 (only valid in the simulator)
 OPERATOR_EMAIL = "operator@civic-relay.local"
+DEMO_CANNED_RESPONSES = [
+    ("hours", "Opening hours", "Our offices are open Monday to Friday, 8 am to 5 pm."),
+    ("thanks", "Thank you", "Thank you for contacting Demo County. Is there anything else?"),
+    (
+        "permit",
+        "Permit status",
+        "You can check the status of a permit at https://demo-county.gov/permits with your "
+        "application number.",
+    ),
+]
 User = get_user_model()
 
 
@@ -43,6 +54,7 @@ class Command(BaseCommand):
             agency, created = self._agency(actor)
             credentials = self._users(actor, agency, reset=created or reset_passwords)
             self._whatsapp(actor, agency)
+            self._inbox(agency)
         if credentials:
             self._print_credentials(credentials)
         else:
@@ -113,6 +125,31 @@ class Command(BaseCommand):
             display_phone_number=DEMO_DISPLAY_NUMBER,
             verified_name="Demo County Services",
         )
+
+    def _inbox(self, agency: Agency) -> None:
+        """A team on the demo number with the agent and the supervisor in it (the agent
+        available, so the round robin hands them new conversations), labels and canned
+        responses: something to do in the inbox from the first minute."""
+        with agency_scope(agency):
+            if Team.objects.filter(agency=agency).exists():
+                return
+            team = Team.objects.create(agency=agency, name="Front desk", auto_assign=True)
+            for number in PhoneNumber.objects.filter(agency=agency):
+                TeamPhoneNumber.objects.create(agency=agency, team=team, phone_number=number)
+            for role in (Role.AGENT, Role.SUPERVISOR):
+                user = User.objects.get(username=f"{role.value}@{DEMO_DOMAIN}")
+                TeamMember.objects.create(agency=agency, team=team, user=user)
+                AgentStatus.objects.update_or_create(
+                    agency=agency,
+                    user=user,
+                    defaults={"availability": AgentStatus.Availability.AVAILABLE},
+                )
+            for name in ("Urgent", "Permits", "Benefits", "Complaint"):
+                Label.objects.create(agency=agency, name=name)
+            for shortcut, title, body in DEMO_CANNED_RESPONSES:
+                CannedResponse.objects.create(
+                    agency=agency, shortcut=shortcut, title=title, body=body
+                )
 
     def _print_credentials(self, rows: list[tuple[str, str, str, str]]) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo County is ready. Credentials (shown once):\n"))

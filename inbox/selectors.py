@@ -1,0 +1,381 @@
+"""The team inbox's reads: the conversation list (filters, counts, search, keyset pages)
+and what a conversation's page shows around the thread.
+
+Nothing here counts the messages table: counts are over conversations (indexed by agency,
+status, assignee and team), capped at ``COUNT_CAP``; message text search goes through the
+full-text index on messages and returns conversation ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from inbox.models import (
+    AgentStatus,
+    CannedResponse,
+    ConversationLabel,
+    Label,
+    Note,
+    Notification,
+    Team,
+)
+from messaging.models import Consent, Contact, Conversation, Message
+from tenants.models import Agency, Membership, PhoneNumber
+from tenants.permissions import Perm
+
+PAGE_SIZE = 25
+THREAD_PAGE = 50
+COUNT_CAP = 1000
+SEARCH_CAP = 500
+VIEWS = ("mine", "unassigned", "all")
+STATUSES = tuple(Conversation.Status.values)
+SORTS = ("recent", "waiting")
+
+# The expression of the full-text index on messages (migration inbox 0003): the query must
+# repeat it exactly for PostgreSQL to use the index.
+MESSAGE_TEXT_SQL = (
+    "to_tsvector('simple'::regconfig, "
+    "coalesce(content #>> '{text,body}', '') || ' ' || "
+    "coalesce(content #>> '{image,caption}', '') || ' ' || "
+    "coalesce(content #>> '{video,caption}', '') || ' ' || "
+    "coalesce(content #>> '{document,caption}', '') || ' ' || "
+    "coalesce(content #>> '{document,filename}', ''))"
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    view: str = "all"
+    status: str = "open"
+    team: int | None = None
+    label: int | None = None
+    phone_number: int | None = None
+    q: str = ""
+    sort: str = "recent"
+
+    def query(self, **changes: Any) -> str:
+        """The query string of these filters with ``changes`` (for links)."""
+        merged = replace(self, **changes)
+        params = QueryDict(mutable=True)
+        for name in ("view", "status", "team", "label", "phone_number", "q", "sort"):
+            value = getattr(merged, name)
+            if value not in (None, ""):
+                params[name] = str(value)
+        return params.urlencode()
+
+
+def parse_id(raw: str | None) -> int | None:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if 0 < value < 2**62 else None
+
+
+def parse_filters(params: QueryDict) -> Filters:
+    """Filters from a query string; anything unknown or malformed falls back to the default."""
+    view = params.get("view", "all")
+    status = params.get("status", "open")
+    sort = params.get("sort", "recent")
+    return Filters(
+        view=view if view in VIEWS else "all",
+        status=status if status in STATUSES or status == "any" else "open",
+        team=parse_id(params.get("team")),
+        label=parse_id(params.get("label")),
+        phone_number=parse_id(params.get("phone_number")),
+        q=" ".join(params.get("q", "").split())[:100],
+        sort=sort if sort in SORTS else "recent",
+    )
+
+
+# --- The list ----------------------------------------------------------------------------
+
+
+def _base(agency: Agency) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(agency=agency, last_message_at__isnull=False)
+
+
+def _narrowed(
+    agency: Agency, user: User, filters: Filters, *, view: bool = True, status: bool = True
+) -> QuerySet[Conversation]:
+    conversations = _base(agency)
+    if view and filters.view == "mine":
+        conversations = conversations.filter(assignee=user)
+    elif view and filters.view == "unassigned":
+        conversations = conversations.filter(assignee__isnull=True)
+    if status and filters.status != "any":
+        conversations = conversations.filter(status=filters.status)
+    if filters.team:
+        conversations = conversations.filter(team_id=filters.team)
+    if filters.phone_number:
+        conversations = conversations.filter(phone_number_id=filters.phone_number)
+    if filters.label:
+        conversations = conversations.filter(
+            pk__in=ConversationLabel.objects.filter(label_id=filters.label).values(
+                "conversation_id"
+            )
+        )
+    if filters.q:
+        conversations = conversations.filter(_search(agency, filters.q))
+    return conversations
+
+
+def _search(agency: Agency, q: str) -> Q:
+    """Contact name, phone number or message text."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    contacts = Q(profile_name__icontains=q)
+    if len(digits) >= 3:
+        contacts |= Q(wa_id__contains=digits) | Q(phone_e164__contains=digits)
+    matched = Q(contact__in=Contact.objects.filter(agency=agency).filter(contacts).values("pk"))
+    return matched | Q(pk__in=_message_text_matches(agency, q))
+
+
+def _message_text_matches(agency: Agency, q: str) -> Any:
+    if connection.vendor == "postgresql":
+        return RawSQL(  # noqa: S611 (constant SQL, values as parameters)
+            "SELECT conversation_id FROM messaging_message "  # noqa: S608 (constant SQL)
+            f"WHERE agency_id = %s AND {MESSAGE_TEXT_SQL} @@ plainto_tsquery('simple', %s) "
+            "LIMIT %s",
+            [agency.pk, q, SEARCH_CAP],
+        )
+    # The embedded demo (SQLite): a plain substring match.
+    return Message.objects.filter(agency=agency, content__text__body__icontains=q).values(
+        "conversation_id"
+    )[:SEARCH_CAP]
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    conversation: Conversation
+    labels: list[str]
+
+    @property
+    def waiting_seconds(self) -> int | None:
+        since = self.conversation.waiting_since
+        return int((timezone.now() - since).total_seconds()) if since else None
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    rows: list[ConversationRow]
+    next_cursor: str | None
+
+
+def _encode(moment: datetime, pk: int) -> str:
+    raw = f"{moment.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, pk_text = raw.rsplit("|", 1)
+        moment, pk = parse_datetime(moment_text), int(pk_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if moment is None or timezone.is_naive(moment):
+        return None
+    return moment, pk
+
+
+def conversation_page(
+    agency: Agency, user: User, filters: Filters, cursor: str = "", size: int = PAGE_SIZE
+) -> ConversationPage:
+    """One page of the list, newest activity first (or longest waiting first); ``cursor``
+    is the previous page's ``next_cursor`` (keyset pagination: no OFFSET)."""
+    conversations = _narrowed(agency, user, filters)
+    after = _decode(cursor) if cursor else None
+    if filters.sort == "waiting":
+        conversations = conversations.filter(waiting_since__isnull=False)
+        if after:
+            moment, pk = after
+            conversations = conversations.filter(
+                Q(waiting_since__gt=moment) | Q(waiting_since=moment, pk__gt=pk)
+            )
+        conversations = conversations.order_by("waiting_since", "pk")
+        key = "waiting_since"
+    else:
+        if after:
+            moment, pk = after
+            conversations = conversations.filter(
+                Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
+            )
+        conversations = conversations.order_by("-last_message_at", "-pk")
+        key = "last_message_at"
+    found = list(
+        conversations.select_related("contact", "assignee", "team", "phone_number")[: size + 1]
+    )
+    more = len(found) > size
+    found = found[:size]
+    labels = _labels_of([c.pk for c in found])
+    rows = [ConversationRow(c, labels.get(c.pk, [])) for c in found]
+    next_cursor = _encode(getattr(found[-1], key), found[-1].pk) if more and found else None
+    return ConversationPage(rows, next_cursor)
+
+
+def _labels_of(conversation_pks: list[int]) -> dict[int, list[str]]:
+    labels: dict[int, list[str]] = {}
+    if not conversation_pks:
+        return labels
+    links = (
+        ConversationLabel.objects.filter(conversation_id__in=conversation_pks)
+        .order_by("label__name")
+        .values_list("conversation_id", "label__name")
+    )
+    for pk, name in links:
+        labels.setdefault(pk, []).append(name)
+    return labels
+
+
+def _capped(conversations: QuerySet[Conversation]) -> int:
+    return conversations.order_by()[:COUNT_CAP].count()
+
+
+@dataclass(frozen=True)
+class Counts:
+    views: dict[str, int]
+    statuses: dict[str, int]
+    cap: int = COUNT_CAP
+
+
+def counts(agency: Agency, user: User, filters: Filters) -> Counts:
+    """How many conversations each view (within the chosen status) and each status (within
+    the chosen view) holds, each capped at COUNT_CAP (shown as "1000+")."""
+    by_view = {}
+    for view in VIEWS:
+        narrowed = _narrowed(agency, user, replace(filters, view=view), view=True)
+        by_view[view] = _capped(narrowed)
+    by_status = {}
+    for status in STATUSES:
+        narrowed = _narrowed(agency, user, replace(filters, status=status), status=True)
+        by_status[status] = _capped(narrowed)
+    return Counts(by_view, by_status)
+
+
+# --- Around the thread ---------------------------------------------------------------------
+
+
+def thread_messages(
+    conversation: Conversation, before: int | None = None
+) -> tuple[list[Message], bool]:
+    """The newest THREAD_PAGE messages (before message ``before``), oldest first, and
+    whether there are earlier ones."""
+    messages = Message.objects.filter(conversation=conversation)
+    if before:
+        messages = messages.filter(pk__lt=before)
+    newest = list(
+        messages.select_related("sender_user", "sender_credential", "media", "template").order_by(
+            "-created_at", "-pk"
+        )[: THREAD_PAGE + 1]
+    )
+    earlier = len(newest) > THREAD_PAGE
+    return list(reversed(newest[:THREAD_PAGE])), earlier
+
+
+def notes_of(conversation: Conversation) -> list[Note]:
+    return list(
+        Note.objects.filter(conversation=conversation)
+        .select_related("author")
+        .order_by("created_at")
+    )
+
+
+def label_ids_of(conversation: Conversation) -> set[int]:
+    return set(
+        ConversationLabel.objects.filter(conversation=conversation).values_list(
+            "label_id", flat=True
+        )
+    )
+
+
+def labels_of_agency(agency: Agency) -> list[Label]:
+    return list(Label.objects.filter(agency=agency))
+
+
+def teams_of_agency(agency: Agency) -> list[Team]:
+    return list(Team.objects.filter(agency=agency))
+
+
+def numbers_of_agency(agency: Agency) -> list[PhoneNumber]:
+    return list(PhoneNumber.objects.filter(agency=agency).order_by("display_phone_number"))
+
+
+def assignable_members(agency: Agency) -> list[User]:
+    """Members whose role lets them answer conversations, by name."""
+    memberships = Membership.objects.filter(agency=agency, user__is_active=True).select_related(
+        "user"
+    )
+    users = [m.user for m in memberships if m.has_perm(Perm.REPLY)]
+    return sorted(users, key=lambda u: (u.get_full_name() or u.email).lower())
+
+
+def my_status(agency: Agency, user: User) -> AgentStatus | None:
+    return AgentStatus.objects.filter(agency=agency, user=user).first()
+
+
+def unread_notifications(agency: Agency, user: User, limit: int = 20) -> list[Notification]:
+    return list(
+        Notification.objects.filter(agency=agency, user=user, read_at__isnull=True)
+        .select_related("conversation__contact")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def unread_notification_count(agency: Agency, user: User) -> int:
+    return Notification.objects.filter(agency=agency, user=user, read_at__isnull=True)[
+        :COUNT_CAP
+    ].count()
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    topic: str
+    status: str
+    source: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+def consent_lines(contact: Contact) -> list[ConsentLine]:
+    """The current consent per topic ("" = the agency as a whole), newest first."""
+    latest: dict[str, Consent] = {}
+    history = contact.consents.select_related("recorded_by").order_by("-recorded_at", "-pk")
+    for consent in history[:200]:
+        latest.setdefault(consent.topic, consent)
+    return [
+        ConsentLine(
+            topic=c.topic,
+            status=c.get_status_display(),
+            source=c.get_source_display(),
+            recorded_at=c.recorded_at,
+            recorded_by=(c.recorded_by.get_full_name() or c.recorded_by.email)
+            if c.recorded_by
+            else "",
+        )
+        for c in sorted(latest.values(), key=lambda c: c.topic)
+    ]
+
+
+def other_conversations(conversation: Conversation) -> list[Conversation]:
+    return list(
+        Conversation.objects.filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("phone_number")
+        .order_by("-last_message_at")[:10]
+    )
+
+
+def canned_responses(agency: Agency) -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.filter(agency=agency)
