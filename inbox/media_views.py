@@ -75,7 +75,8 @@ def _serve(request: MemberRequest, pk: int) -> HttpResponseBase:
         raise Http404 from exc
     mime = base_mime(found.mime_type)
     inline = mime in INLINE_TYPES and request.GET.get("download") != "1"
-    content_type = mime if (inline or mime in ATTACHMENT_TYPES) else "application/octet-stream"
+    known = mime in INLINE_TYPES or mime in ATTACHMENT_TYPES
+    content_type = mime if known else "application/octet-stream"
     size = found.size_bytes
     wanted = request.headers.get("Range", "")
     if inline and wanted and size and mime.startswith(_RANGE_KINDS):

@@ -4,6 +4,7 @@ them: ``content`` is the stored form ``{"type": kind, kind: payload}``."""
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import struct
 import zlib
 from datetime import datetime
@@ -15,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from messaging.models import MediaObject, Message
+from messaging.whatsapp.media import base_mime
 from templates_mgr.models import MessageTemplate
 from tests.factories import AgencyOwnedFactory, InboundMessageFactory
 
@@ -44,7 +46,7 @@ class OutboundMessageFactory(InboundMessageFactory):
     status = Message.Status.DELIVERED
     sender_type = Message.SenderType.USER
     wamid = factory.Sequence(lambda n: f"wamid.outbound{n:08d}")
-    received_at = None
+    received_at = factory.LazyFunction(lambda: None)  # inbound only
 
 
 class MediaObjectFactory(AgencyOwnedFactory[MediaObject]):
@@ -65,7 +67,10 @@ def stored_media(
 ) -> MediaObject:
     """A media object whose bytes are in storage, as the download task leaves it."""
     digest = hashlib.sha256(data).hexdigest()
-    key = default_storage.save(f"agencies/{agency.pk}/media/test/{digest}", ContentFile(data))
+    extension = mimetypes.guess_extension(base_mime(mime_type)) or ".bin"
+    key = default_storage.save(
+        f"agencies/{agency.pk}/media/test/{digest}{extension}", ContentFile(data)
+    )
     return MediaObjectFactory(
         agency=agency,
         kind=kind,

@@ -3,15 +3,15 @@ wins), whether or not ``inbox/urls.py`` includes it yet."""
 
 from __future__ import annotations
 
-from django.urls import include, path
+from typing import cast
+
+from django.urls import URLPattern, URLResolver, include, path
 
 import bsp.urls
 import inbox.urls
 
-urlpatterns = [
-    path(
-        "inbox/",
-        include(([path("", include("inbox.media_urls")), *inbox.urls.urlpatterns], "inbox")),
-    ),
-    *bsp.urls.urlpatterns,
+_inbox: list[URLPattern | URLResolver] = [
+    path("", include("inbox.media_urls")),
+    *cast("list[URLPattern | URLResolver]", inbox.urls.urlpatterns),
 ]
+urlpatterns = [path("inbox/", include((_inbox, "inbox"))), *bsp.urls.urlpatterns]
