@@ -14,7 +14,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging import delivery, policy
+from bsp import events
+from bsp.events import types
+from messaging import delivery, policy, previews
 from messaging.models import Contact, Conversation, Message
 from messaging.policy import SendRefused
 from messaging.whatsapp import builders
@@ -144,8 +146,8 @@ def _check_and_queue(
         sender_credential=sender.credential,
         campaign_id=sender.campaign_id,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
-    if sender.type in (Message.SenderType.USER, Message.SenderType.API):
+    Conversation.objects.filter(pk=conversation.pk).update(**_conversation_moves(sender, row, now))
+    if sender.type in _ANSWERS:
         record_event(
             agency_id=agency.pk,
             actor=sender.actor,
@@ -157,8 +159,46 @@ def _check_and_queue(
                 "template": decision.template.name if decision.template else None,
             },
         )
+    _publish_queued(row)  # last: publishing holds the agency's event counter until commit
     transaction.on_commit(lambda: delivery.enqueue_delivery(row))
     return row
+
+
+# Who answers the citizen: staff and integrators. Campaigns, automations and the system
+# speak on their own, so the citizen's question still waits for a person.
+_ANSWERS = (Message.SenderType.USER, Message.SenderType.API)
+
+
+def _conversation_moves(sender: Sender, row: Message, now: Any) -> dict[str, Any]:
+    """The conversation's list columns after queueing ``row``: the latest activity and its
+    snippet, and no longer waiting once staff or an integrator answered."""
+    updates: dict[str, Any] = {
+        "last_message_at": now,
+        "last_preview": previews.preview(row.type, row.content),
+    }
+    if sender.type in _ANSWERS:
+        updates["waiting_since"] = None
+    return updates
+
+
+def _publish_queued(row: Message) -> None:
+    events.publish(
+        agency_id=row.agency_id,
+        type=types.MESSAGE_QUEUED,
+        subject={
+            "message": row.pk,
+            "conversation": row.conversation_id,
+            "contact": row.contact_id,
+            "phone_number": row.phone_number_id,
+        },
+        payload={
+            "type": row.type,
+            "sender_type": row.sender_type,
+            "sender_user": row.sender_user_id,
+            "campaign": row.campaign_id,
+            "business_initiated": row.business_initiated,
+        },
+    )
 
 
 def _check_content(

@@ -25,6 +25,10 @@ _NO_REOPEN = _NOT_BY_CITIZEN | {"revoke"}
 _INT_MAX = 2**31 - 1
 # Rows that are notices about another message: no message.received of their own.
 _CHANGES_OTHERS = frozenset({"edit", "revoke"})
+# Not a message of the citizen's for the conversation list: no snippet, nothing unread.
+_NOT_LISTED = _NOT_BY_CITIZEN | _CHANGES_OTHERS
+# Listed, but nothing for an agent to answer: the snippet moves, unread and waiting do not.
+_NOT_UNREAD = _NOT_LISTED | {"reaction", "request_welcome"}
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """Contacts (by wa_id or business-scoped user id) and conversations: found or created, in
-batches; the conversation's window moved by the citizen's messages."""
+batches; the conversation's window moved by the citizen's messages, and in the same UPDATE
+the columns the inbox lists (snippet, unread count, waiting since, reopened status)."""
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from typing import Any
@@ -15,11 +17,13 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from bsp.events import types
-from messaging import policy
+from messaging import policy, previews
 from messaging.models import Contact, Conversation, Message
 from messaging.webhooks.inbound.batch import (
     _NO_REOPEN,
     _NOT_BY_CITIZEN,
+    _NOT_LISTED,
+    _NOT_UNREAD,
     _Batch,
     _insert_new,
     _phone,
@@ -274,9 +278,35 @@ def _window_opened(
         batch.publish(types.CONVERSATION_WINDOW_OPENED, subject, {"window_expires_at": after})
 
 
+def _reopened(
+    batch: _Batch,
+    conversation_pk: int,
+    contact_pk: int,
+    previous: str,
+    assignee_pk: int | None,
+    team_pk: int | None,
+) -> None:
+    """``conversation.status`` when the citizen's message reopened a pending, snoozed or
+    resolved conversation (as ``inbox.services`` publishes a status change)."""
+    batch.publish(
+        types.CONVERSATION_STATUS,
+        {"conversation": conversation_pk, "contact": contact_pk},
+        {
+            "status": Conversation.Status.OPEN.value,
+            "previous": previous,
+            "snoozed_until": None,
+            "assignee": assignee_pk,
+            "team": team_pk,
+            "by": None,
+            "reason": "citizen_wrote",
+        },
+    )
+
+
 def _touch_conversation(batch: _Batch, conversation: Conversation, row: Message) -> None:
     """Move the window to the message's own time, never backwards (a late old message, or
-    two workers at once, cannot shrink it: GREATEST in the UPDATE)."""
+    two workers at once, cannot shrink it: GREATEST in the UPDATE), and keep the list's
+    columns with it: the snippet, unread count and waiting time (``_TOUCH_SQL``)."""
     now = timezone.now()
     at = min(row.received_at or now, now)  # a clock ahead opens nothing
     updates: dict[str, Any] = {"last_message_at": _latest("last_message_at", at)}
@@ -284,39 +314,99 @@ def _touch_conversation(batch: _Batch, conversation: Conversation, row: Message)
     if opens:
         updates["last_inbound_at"] = _latest("last_inbound_at", at)
         updates["window_expires_at"] = _latest("window_expires_at", at + policy.WINDOW)
-    if row.type not in _NO_REOPEN:
-        updates["status"] = Conversation.Status.OPEN
+    if row.type not in _NOT_LISTED:
+        updates["last_preview"] = _newer_preview({conversation.pk: (at, _preview(row))})
+    if row.type not in _NOT_UNREAD:
+        updates["unread_count"] = F("unread_count") + 1
+        updates["waiting_since"] = Coalesce(F("waiting_since"), _moment(at))
+    reopens = row.type not in _NO_REOPEN
+    if reopens:
+        updates.update(_REOPENED)
     target = Conversation.objects.filter(pk=conversation.pk)
-    before = target.select_for_update().values_list("window_expires_at", flat=True).first()
+    locked = target.select_for_update().values_list(*_BEFORE).first()
+    if locked is None:
+        return
+    before, status, assignee_pk, team_pk = locked
     target.update(**updates)
     if opens:
         after = target.values_list("window_expires_at", flat=True).first()
         _window_opened(batch, conversation.pk, conversation.contact_id, before, after, now)
+    if reopens and status != Conversation.Status.OPEN:
+        _reopened(batch, conversation.pk, conversation.contact_id, status, assignee_pk, team_pk)
+
+
+# What the touch reads of a conversation first (locked), and sets when a message reopens it.
+_BEFORE = ("window_expires_at", "status", "assignee_id", "team_id")
+_REOPENED: dict[str, Any] = {
+    "status": Conversation.Status.OPEN,
+    "snoozed_until": None,
+    "resolved_at": None,
+}
+
+
+def _preview(row: Message) -> str:
+    return previews.preview(row.type, row.content)
+
+
+@dataclass
+class _Touch:
+    """What a batch does to one conversation: its latest message (time and snippet), and
+    the citizen's messages an agent has to read (how many, the earliest's time)."""
+
+    at: datetime
+    preview: str
+    unread: int = 0
+    first_unread: datetime | None = None
+
+
+def _touches(rows: list[Message], now: datetime) -> dict[int, _Touch]:
+    touches: dict[int, _Touch] = {}
+    for row in rows:
+        at = min(row.received_at or now, now)  # a clock ahead opens nothing
+        touch = touches.get(row.conversation_id)
+        if touch is None:
+            touch = touches[row.conversation_id] = _Touch(at, _preview(row))
+        elif at >= touch.at:  # the same second: the later in the change is the latest
+            touch.at, touch.preview = at, _preview(row)
+        if row.type not in _NOT_UNREAD:
+            touch.unread += 1
+            if touch.first_unread is None or at < touch.first_unread:
+                touch.first_unread = at
+    return touches
 
 
 def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
-    """``_touch_conversation`` for many citizens' messages (each opens the window and
-    reopens its conversation) in one UPDATE: each conversation moves to its latest."""
-    now = timezone.now()
-    latest: dict[int, datetime] = {}
-    for row in rows:
-        at = min(row.received_at or now, now)  # a clock ahead opens nothing
-        if row.conversation_id not in latest or at > latest[row.conversation_id]:
-            latest[row.conversation_id] = at
-    if not latest:
+    """``_touch_conversation`` for many citizens' messages (each opens the window, is
+    listed and reopens its conversation: ``_ONE_BY_ONE`` keeps the others out) in one
+    UPDATE: each conversation moves to its latest, counts its unread messages and waits
+    since the earliest of them, unless it already waited."""
+    touches = _touches(rows, timezone.now())
+    if not touches:
         return
+    now = timezone.now()
     touch = _touch_sql if connection.vendor == "postgresql" else _touch_portably
-    for pk, contact_pk, opened in sorted(touch(batch.agency_id, latest, now)):
+    for pk, contact_pk, opened, previous, assignee_pk, team_pk in sorted(
+        touch(batch.agency_id, touches, now)
+    ):
         if opened is not None:
             _window_opened(batch, pk, contact_pk, None, opened, now)
+        if previous is not None:
+            _reopened(batch, pk, contact_pk, previous, assignee_pk, team_pk)
 
 
 # The conversations are locked in id order first: two workers touching overlapping sets
 # queue behind each other instead of deadlocking, and each GREATEST reads the latest row.
+# The snippet is the latest message's unless the conversation has a later one already (a
+# late old message, or our reply since); every SET reads the row as it was.
 _TOUCH_SQL = """
-WITH v AS (SELECT * FROM unnest(%(ids)s::bigint[], %(at)s::timestamptz[]) AS v(id, at)),
+WITH v AS (
+    SELECT * FROM unnest(
+        %(ids)s::bigint[], %(at)s::timestamptz[], %(preview)s::text[], %(unread)s::integer[],
+        %(first_unread)s::timestamptz[]
+    ) AS v(id, at, preview, unread, first_unread)
+),
 target AS MATERIALIZED (
-    SELECT c.id, c.window_expires_at AS before FROM messaging_conversation c
+    SELECT c.id, c.window_expires_at AS before, c.status AS was FROM messaging_conversation c
     WHERE c.id = ANY(%(ids)s::bigint[]) AND c.agency_id = %(agency)s  -- primary-key lookups
     ORDER BY c.id
     FOR UPDATE OF c
@@ -325,27 +415,37 @@ UPDATE messaging_conversation AS c SET
     last_message_at = GREATEST(c.last_message_at, v.at),
     last_inbound_at = GREATEST(c.last_inbound_at, v.at),
     window_expires_at = GREATEST(c.window_expires_at, v.at + %(window)s),
-    status = %(status)s
+    status = %(status)s,
+    snoozed_until = NULL,
+    resolved_at = NULL,
+    unread_count = c.unread_count + v.unread,
+    waiting_since = COALESCE(c.waiting_since, v.first_unread),
+    last_preview = CASE WHEN c.last_message_at IS NULL OR c.last_message_at <= v.at
+        THEN v.preview ELSE c.last_preview END
 FROM target t JOIN v ON v.id = t.id
 WHERE c.id = t.id
 -- The window only when this opened it (parsing times costs): closed, or never open, before.
+-- The status it had only when this reopened it.
 RETURNING c.id, c.contact_id, CASE
     WHEN (t.before IS NULL OR t.before <= %(now)s) AND c.window_expires_at > %(now)s
     THEN c.window_expires_at
-END
+END, NULLIF(t.was, %(status)s), c.assignee_id, c.team_id
 """
 
 
-# (conversation, contact, window before, window after)
-# (conversation, contact, the window if this opened it)
-_Touched = tuple[int, int, datetime | None]
+# (conversation, contact, the window if this opened it, the status if this reopened it,
+# assignee, team)
+_Touched = tuple[int, int, datetime | None, str | None, int | None, int | None]
 
 
-def _touch_sql(agency_id: int, latest: dict[int, datetime], now: datetime) -> list[_Touched]:
+def _touch_sql(agency_id: int, touches: dict[int, _Touch], now: datetime) -> list[_Touched]:
     # PostgreSQL's GREATEST ignores NULLs: an empty column takes the value.
     params: dict[str, Any] = {
-        "ids": list(latest),
-        "at": list(latest.values()),
+        "ids": list(touches),
+        "at": [t.at for t in touches.values()],
+        "preview": [t.preview for t in touches.values()],
+        "unread": [t.unread for t in touches.values()],
+        "first_unread": [t.first_unread for t in touches.values()],
         "agency": agency_id,
         "window": policy.WINDOW,
         "status": Conversation.Status.OPEN.value,
@@ -356,32 +456,59 @@ def _touch_sql(agency_id: int, latest: dict[int, datetime], now: datetime) -> li
         return cursor.fetchall()
 
 
-def _touch_portably(agency_id: int, latest: dict[int, datetime], now: datetime) -> list[_Touched]:
+def _touch_portably(agency_id: int, touches: dict[int, _Touch], now: datetime) -> list[_Touched]:
     def per_conversation(offset: timedelta) -> Case:
-        moments = [When(pk=pk, then=Value(at + offset)) for pk, at in latest.items()]
+        moments = [When(pk=pk, then=_moment(t.at + offset)) for pk, t in touches.items()]
         return Case(*moments, output_field=DateTimeField())
 
     at, expiry = per_conversation(timedelta(0)), per_conversation(policy.WINDOW)
-    targets = Conversation.objects.filter(agency_id=agency_id, pk__in=latest)
-    before = list(targets.values_list("pk", "contact_id", "window_expires_at"))
-    targets.update(
-        last_message_at=_latest("last_message_at", at),
-        last_inbound_at=_latest("last_inbound_at", at),
-        window_expires_at=_latest("window_expires_at", expiry),
-        status=Conversation.Status.OPEN,
-    )
+    targets = Conversation.objects.filter(agency_id=agency_id, pk__in=touches)
+    before = list(targets.values_list("pk", "contact_id", *_BEFORE))
+    updates: dict[str, Any] = {
+        "last_message_at": _latest("last_message_at", at),
+        "last_inbound_at": _latest("last_inbound_at", at),
+        "window_expires_at": _latest("window_expires_at", expiry),
+        "last_preview": _newer_preview({pk: (t.at, t.preview) for pk, t in touches.items()}),
+        **_REOPENED,
+    }
+    unread = {pk: t for pk, t in touches.items() if t.unread}
+    if unread:
+        counts = [When(pk=pk, then=Value(t.unread)) for pk, t in unread.items()]
+        updates["unread_count"] = F("unread_count") + Case(*counts, default=Value(0))
+        firsts = [When(pk=pk, then=_moment(t.first_unread)) for pk, t in unread.items()]
+        updates["waiting_since"] = Coalesce(
+            F("waiting_since"), Case(*firsts, output_field=DateTimeField())
+        )
+    targets.update(**updates)
     # The writer excludes others here (SQLite), so the window after is computed, not read.
     touched = []
-    for pk, contact_pk, expires in before:
-        after = latest[pk] + policy.WINDOW
+    for pk, contact_pk, expires, status, assignee_pk, team_pk in before:
+        after = touches[pk].at + policy.WINDOW
         after = max(expires, after) if expires else after
         opened = after > now and (expires is None or expires <= now)
-        touched.append((pk, contact_pk, after if opened else None))
+        previous = status if status != Conversation.Status.OPEN else None
+        touched.append((pk, contact_pk, after if opened else None, previous, assignee_pk, team_pk))
     return touched
+
+
+def _newer_preview(latest: dict[int, tuple[datetime, str]]) -> Case:
+    """Each conversation's new snippet, unless it already has a later message."""
+    newer = [
+        When(
+            Q(pk=pk) & (Q(last_message_at__isnull=True) | Q(last_message_at__lte=at)),
+            then=Value(preview),
+        )
+        for pk, (at, preview) in latest.items()
+    ]
+    return Case(*newer, default=F("last_preview"))
+
+
+def _moment(value: datetime | None) -> Value:
+    return Value(value, output_field=DateTimeField())
 
 
 def _latest(column: str, value: datetime | Case) -> Greatest:
     # An empty column takes the value. COALESCE because SQLite's GREATEST (MAX) is NULL
     # when an argument is; PostgreSQL's ignores NULLs.
-    moment = value if isinstance(value, Case) else Value(value, output_field=DateTimeField())
+    moment = value if isinstance(value, Case) else _moment(value)
     return Greatest(Coalesce(F(column), moment), moment)
