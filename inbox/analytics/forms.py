@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -40,8 +40,7 @@ class AnalyticsFilter(forms.Form):
         super().__init__(data)
         self.today = today
         for name, names, everyone in (("team", teams, "All teams"), ("agent", staff, "All agents")):
-            choice = self.fields[name]
-            assert isinstance(choice, forms.ChoiceField)
+            choice = cast(forms.ChoiceField, self.fields[name])
             choice.choices = _choices(names, everyone)
         for name in ("range", "team", "agent"):
             self.fields[name].widget.attrs["class"] = "usa-select"

@@ -197,6 +197,9 @@ def _apply(batch: _Batch, event: dict[str, Any]) -> None:
     if conversation is None:
         return
     if kind == types.CONVERSATION_CREATED:
+        # Nobody has a new conversation yet (the table may already say who has it now:
+        # the batch can hold its assignment too).
+        batch.holders[conversation] = (NONE, NONE)
         _open(batch, conversation, at)
     elif kind == types.MESSAGE_RECEIVED:
         _received(batch, conversation, payload, at)
