@@ -30,7 +30,13 @@ from tests.frontend.conftest import (  # noqa: F401  (fixtures)
     make_member,
 )
 from tests.inbox.teams.factories import TeamFactory, TeamMemberFactory, TeamPhoneNumberFactory
-from tests.messaging.webhooks.payloads import contact, encode, envelope, inbound_text, messages_change
+from tests.messaging.webhooks.payloads import (
+    contact,
+    encode,
+    envelope,
+    inbound_text,
+    messages_change,
+)
 
 _citizens = count(1)
 

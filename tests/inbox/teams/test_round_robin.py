@@ -53,9 +53,7 @@ def test_three_agents_of_capacity_two_take_six_conversations_and_the_seventh_wai
     assert conversation_of(messages[6]).team_id == team.pk  # waiting in the team's queue
 
 
-def test_an_agent_who_resolves_a_conversation_gets_the_longest_waiting_one(
-    team, number, agent_in
-):
+def test_an_agent_who_resolves_a_conversation_gets_the_longest_waiting_one(team, number, agent_in):
     first, second = agent_in(team, capacity=1), agent_in(team, capacity=1)
     start = timezone.now()
     with time_machine.travel(start):
@@ -169,9 +167,7 @@ def test_a_team_without_automatic_assignment_only_queues(team, number, agent_in)
     )
 
 
-def test_a_member_whose_role_cannot_reply_gets_nothing_from_the_round_robin(
-    agency_a, team, number
-):
+def test_a_member_whose_role_cannot_reply_gets_nothing_from_the_round_robin(agency_a, team, number):
     officer = MembershipFactory(agency=agency_a, role=Role.RECORDS_OFFICER).user
     TeamMemberFactory(agency=agency_a, team=team, user=officer)
     with agency_scope(agency_a):
@@ -192,9 +188,7 @@ def test_a_member_whose_role_cannot_reply_cannot_be_assigned_by_hand(agency_a, n
         services.assign(actor=SYSTEM, by=None, conversation=conversation, assignee=officer)
 
 
-def test_a_reassigned_conversation_frees_its_previous_agent_for_the_backlog(
-    team, number, agent_in
-):
+def test_a_reassigned_conversation_frees_its_previous_agent_for_the_backlog(team, number, agent_in):
     first = agent_in(team, capacity=1)
     held, waiting = write_in(number), write_in(number)
     deliver_events()
