@@ -84,6 +84,13 @@ def parse_id(raw: str | None) -> int | None:
     return value if 0 < value < 2**62 else None
 
 
+def _clean_query(raw: str) -> str:
+    """Words of a search, without control characters (PostgreSQL refuses NUL) or lone
+    surrogates (an undecodable query string), at most 100 characters."""
+    printable = "".join(ch for ch in raw if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return " ".join(printable.split())[:100]
+
+
 def parse_filters(params: QueryDict) -> Filters:
     """Filters from a query string; anything unknown or malformed falls back to the default."""
     view = params.get("view", "all")
@@ -95,7 +102,7 @@ def parse_filters(params: QueryDict) -> Filters:
         team=parse_id(params.get("team")),
         label=parse_id(params.get("label")),
         phone_number=parse_id(params.get("phone_number")),
-        q=" ".join(params.get("q", "").split())[:100],
+        q=_clean_query(params.get("q", "")),
         sort=sort if sort in SORTS else "recent",
     )
 
