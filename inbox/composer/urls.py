@@ -1,5 +1,16 @@
+"""The composer's URLs, included by ``inbox.urls`` under ``/inbox/`` (namespace ``inbox``)."""
+
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list = []
+from inbox.composer import views
+
+urlpatterns: list[URLPattern] = [
+    path("c/<int:pk>/send/", views.send, name="send"),
+    path("c/<int:pk>/send-template/", views.send_template, name="send_template"),
+    path("c/<int:pk>/composer/", views.composer, name="composer"),
+    path("c/<int:pk>/template-preview/", views.template_preview, name="template_preview"),
+    path("c/<int:pk>/typing/", views.typing, name="typing"),
+    path("canned/", views.canned, name="canned"),
+]
