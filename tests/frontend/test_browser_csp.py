@@ -62,8 +62,8 @@ def test_the_staff_pages_load_without_a_csp_violation(page, violations, make_mem
     ]:
         page.goto(path)
         expect(page.locator("h1")).to_be_visible()
-    # The stylesheet applied (not refused): the header bar has its dark background.
-    background = page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+    # The stylesheet applied (not refused): the official banner has its grey background.
+    background = page.locator(".usa-banner").evaluate("e => getComputedStyle(e).backgroundColor")
     assert background != "rgba(0, 0, 0, 0)"
     assert violations == []
 

@@ -53,7 +53,7 @@ def pages(agency_a, admin_a) -> dict[str, str]:
 def test_every_page_renders_for_an_agency_admin(admin_client, pages, page):
     response = admin_client.get(pages[page])
     assert response.status_code == 200
-    assert b'<main id="main"' in response.content
+    assert b'<main id="main-content"' in response.content
 
 
 @pytest.mark.parametrize("page", ["home", "members", "whatsapp", "phone_number"])
@@ -107,7 +107,10 @@ def test_the_navigation_shows_only_permitted_sections(agent_client):
 
 def test_the_navigation_marks_the_current_page(admin_client):
     page = admin_client.get(reverse("frontend:members")).text
-    assert '<a href="/members/" aria-current="page">Members</a>' in page
+    assert (
+        '<a class="usa-nav-link usa-current" href="/members/" aria-current="page">'
+        "<span>Members</span></a>"
+    ) in page
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, pages):
@@ -122,7 +125,7 @@ def test_the_dashboard_shows_the_agency_and_its_counts(admin_client, agency_a):
     assert "<h1>Agency A</h1>" in page
     assert "America/Chicago" in page
     assert "Active" in page
-    assert '<span class="card__value">1</span>' in page
+    assert 'data-count="phone_numbers">1</p>' in page
 
 
 def test_a_user_without_an_agency_gets_a_friendly_page(db):
@@ -142,7 +145,7 @@ def test_a_missing_page_uses_the_site_layout(admin_client):
 def test_the_sign_in_page_uses_the_site_layout(client, db):
     page = client.get(reverse("account_login")).text
     assert "Skip to main content" in page
-    assert '<label for="id_login">Email</label>' in page
+    assert '<label class="usa-label" for="id_login">Email</label>' in page
 
 
 def _queries_for(client: Client, url: str) -> int:
