@@ -85,34 +85,33 @@ class Inbox:
     ) -> Message:
         """An outbound message queued by ``by`` (staff) or another sender, with the event
         the send service publishes; Meta has it as sent."""
-        with time_machine.travel(at, tick=False), agency_scope(self.agency):
-            with transaction.atomic():
-                row = InboundMessageFactory(
-                    agency=self.agency,
-                    conversation=conversation,
-                    direction=Message.Direction.OUTBOUND,
-                    status=Message.Status.SENT,
-                    sender_type=sender,
-                    sender_user=by,
-                    received_at=None,
-                )
-                events.publish(
-                    agency_id=self.agency.pk,
-                    type=types.MESSAGE_QUEUED,
-                    subject={
-                        "message": row.pk,
-                        "conversation": conversation.pk,
-                        "contact": conversation.contact_id,
-                        "phone_number": conversation.phone_number_id,
-                    },
-                    payload={
-                        "type": "text",
-                        "sender_type": sender,
-                        "sender_user": by.pk if by else None,
-                        "campaign": None,
-                        "business_initiated": False,
-                    },
-                )
+        with time_machine.travel(at, tick=False), agency_scope(self.agency), transaction.atomic():
+            row = InboundMessageFactory(
+                agency=self.agency,
+                conversation=conversation,
+                direction=Message.Direction.OUTBOUND,
+                status=Message.Status.SENT,
+                sender_type=sender,
+                sender_user=by,
+                received_at=None,
+            )
+            events.publish(
+                agency_id=self.agency.pk,
+                type=types.MESSAGE_QUEUED,
+                subject={
+                    "message": row.pk,
+                    "conversation": conversation.pk,
+                    "contact": conversation.contact_id,
+                    "phone_number": conversation.phone_number_id,
+                },
+                payload={
+                    "type": "text",
+                    "sender_type": sender,
+                    "sender_user": by.pk if by else None,
+                    "campaign": None,
+                    "business_initiated": False,
+                },
+            )
         return row
 
     def meta_reports(self, message: Message, state: str, at: datetime) -> None:
@@ -133,7 +132,7 @@ class Inbox:
         at: datetime,
         *,
         to: User | None = None,
-        team: Team | None | bool = False,
+        team: Team | bool | None = False,
     ) -> None:
         with time_machine.travel(at, tick=False), agency_scope(self.agency):
             row = Conversation.objects.get(pk=conversation.pk)
