@@ -14,8 +14,12 @@ webhook records no second row, applies no second edit and sends no second keywor
   username users may have no phone), created if new; its profile name follows ``contacts[]``.
 - The conversation (number + contact) is created if new; ``last_inbound_at`` and
   ``window_expires_at`` (+24 h) move to the message's own timestamp, never backwards, so a
-  late old message cannot shrink the window. A new message reopens a resolved conversation.
-  WhatsApp's ``system`` notices neither open the window nor reopen.
+  late old message cannot shrink the window. A new message reopens a pending, snoozed or
+  resolved conversation (``conversation.status``, reason ``citizen_wrote``). WhatsApp's
+  ``system`` notices neither open the window nor reopen.
+- In the same UPDATE, the inbox's list columns: the snippet of the latest message
+  (``messaging.previews``), the unread count and ``waiting_since`` (the citizen's messages;
+  a reaction moves only the snippet; notices, edits and revokes none of them).
 - Media (image, video, audio, document, sticker) get a pending ``MediaObject``; its download
   is scheduled after commit (``media.schedule_download``).
 - ``revoke`` marks the original ``revoked_at`` (its content is kept: it is a record);
