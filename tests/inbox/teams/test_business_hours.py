@@ -14,8 +14,8 @@ CHICAGO = ZoneInfo("America/Chicago")  # UTC-6 in winter
 NIGHT_LINE = {"fri": [["22:00", "02:00"]]}  # Friday night until 2 a.m. Saturday
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
