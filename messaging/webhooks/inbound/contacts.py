@@ -350,13 +350,17 @@ def _preview(row: Message) -> str:
 
 @dataclass
 class _Touch:
-    """What a batch does to one conversation: its latest message (time and snippet), and
-    the citizen's messages an agent has to read (how many, the earliest's time)."""
+    """What a batch does to one conversation: its latest message (time and row), and the
+    citizen's messages an agent has to read (how many, the earliest's time)."""
 
     at: datetime
-    preview: str
+    latest: Message
     unread: int = 0
     first_unread: datetime | None = None
+
+    @property
+    def preview(self) -> str:
+        return _preview(self.latest)
 
 
 def _touches(rows: list[Message], now: datetime) -> dict[int, _Touch]:
@@ -365,9 +369,9 @@ def _touches(rows: list[Message], now: datetime) -> dict[int, _Touch]:
         at = min(row.received_at or now, now)  # a clock ahead opens nothing
         touch = touches.get(row.conversation_id)
         if touch is None:
-            touch = touches[row.conversation_id] = _Touch(at, _preview(row))
+            touch = touches[row.conversation_id] = _Touch(at, row)
         elif at >= touch.at:  # the same second: the later in the change is the latest
-            touch.at, touch.preview = at, _preview(row)
+            touch.at, touch.latest = at, row
         if row.type not in _NOT_UNREAD:
             touch.unread += 1
             if touch.first_unread is None or at < touch.first_unread:
@@ -396,8 +400,9 @@ def _touch_conversations(batch: _Batch, rows: list[Message]) -> None:
 
 # The conversations are locked in id order first: two workers touching overlapping sets
 # queue behind each other instead of deadlocking, and each GREATEST reads the latest row.
-# The snippet is the latest message's unless the conversation has a later one already (a
-# late old message, or our reply since); every SET reads the row as it was.
+# The snippet is the latest message's unless the citizen's later one is there already (a
+# late old message). Not against last_message_at: Meta's times are whole seconds, so an
+# answer to our reply can carry a time just before it. Every SET reads the row as it was.
 _TOUCH_SQL = """
 WITH v AS (
     SELECT * FROM unnest(
@@ -420,7 +425,7 @@ UPDATE messaging_conversation AS c SET
     resolved_at = NULL,
     unread_count = c.unread_count + v.unread,
     waiting_since = COALESCE(c.waiting_since, v.first_unread),
-    last_preview = CASE WHEN c.last_message_at IS NULL OR c.last_message_at <= v.at
+    last_preview = CASE WHEN c.last_inbound_at IS NULL OR c.last_inbound_at <= v.at
         THEN v.preview ELSE c.last_preview END
 FROM target t JOIN v ON v.id = t.id
 WHERE c.id = t.id
@@ -492,10 +497,11 @@ def _touch_portably(agency_id: int, touches: dict[int, _Touch], now: datetime) -
 
 
 def _newer_preview(latest: dict[int, tuple[datetime, str]]) -> Case:
-    """Each conversation's new snippet, unless it already has a later message."""
+    """Each conversation's new snippet, unless the citizen's later message is there already
+    (as in ``_TOUCH_SQL``)."""
     newer = [
         When(
-            Q(pk=pk) & (Q(last_message_at__isnull=True) | Q(last_message_at__lte=at)),
+            Q(pk=pk) & (Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lte=at)),
             then=Value(preview),
         )
         for pk, (at, preview) in latest.items()

@@ -133,6 +133,18 @@ def test_a_late_old_message_does_not_replace_the_snippet_of_a_newer_one(deliver,
     assert conversation.unread_count == 2
 
 
+def test_an_answer_within_the_second_of_our_reply_becomes_the_snippet(
+    deliver, citizen, wa_number, scope_a
+):
+    replied = timezone.now()  # Meta's times are whole seconds: the answer's is earlier
+    conversation = conversation_in(
+        "open", citizen, wa_number, last_message_at=replied, last_preview="Our reply"
+    )
+    deliver(inbound_text(CITIZEN, "Thank you!", timestamp=int(replied.timestamp())))
+    conversation.refresh_from_db()
+    assert conversation.last_preview == "Thank you!"
+
+
 def test_the_snippet_of_a_photo_says_photo_and_its_caption(deliver, scope_a):
     photo = {
         "from": CITIZEN,

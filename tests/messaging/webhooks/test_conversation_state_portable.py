@@ -20,6 +20,7 @@ from tests.messaging.webhooks.test_conversation_state import (  # noqa: F401  (c
     test_a_redelivered_message_publishes_no_second_status_change,
     test_a_redelivered_webhook_does_not_count_its_messages_again,
     test_a_revoke_neither_reopens_nor_counts,
+    test_an_answer_within_the_second_of_our_reply_becomes_the_snippet,
     test_each_message_of_a_batch_counts_as_unread_and_the_latest_is_the_snippet,
     test_each_reopened_conversation_of_a_batch_publishes_its_own_status_change,
     test_hostile_text_gives_a_short_clean_snippet,
