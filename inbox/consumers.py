@@ -24,7 +24,6 @@ from inbox import services
 from inbox.admin_pages import away
 from inbox.admin_pages.services import TEAM_CHANGED
 from inbox.models import Team
-from messaging.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +51,6 @@ def handle(event: dict[str, Any]) -> None:
     kind, subject, payload = event["type"], event["subject"], event["payload"]
     if kind == types.CONVERSATION_CREATED:
         services.route_new_conversation(subject["conversation"])
-    elif kind == types.MESSAGE_RECEIVED and payload.get("sender_type") == _CITIZEN:
-        # A citizen's message reopens a resolved conversation (the webhook path sets it
-        # open): one nobody holds goes back into its team's queue. A no-op otherwise.
-        services.route_new_conversation(subject["conversation"])
     elif kind == types.CONVERSATION_STATUS:
         _status_changed(subject, payload)
     elif kind == types.CONVERSATION_ASSIGNED and payload.get("previous_assignee"):
@@ -66,9 +61,6 @@ def handle(event: dict[str, Any]) -> None:
         _team_changed(subject["team"])
 
 
-_CITIZEN = Message.SenderType.CONTACT.value
-
-
 def _status_changed(subject: dict[str, Any], payload: dict[str, Any]) -> None:
     status, previous = payload.get("status"), payload.get("previous")
     if (
@@ -76,7 +68,9 @@ def _status_changed(subject: dict[str, Any], payload: dict[str, Any]) -> None:
         and previous not in services.ACTIVE
         and not payload.get("assignee")
     ):
-        services.route_new_conversation(subject["conversation"])  # reopened, nobody has it
+        # Reopened (by staff, the snooze alarm or the citizen writing) and nobody has it:
+        # back into its team's queue.
+        services.route_new_conversation(subject["conversation"])
     if status not in services.ACTIVE and previous in services.ACTIVE and payload.get("assignee"):
         _freed(payload["assignee"])
 

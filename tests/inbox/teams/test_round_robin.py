@@ -18,7 +18,7 @@ from records.audit import Actor
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
 from tests.factories import MembershipFactory, PhoneNumberFactory
-from tests.inbox.teams.conftest import conversation_of, deliver_events, write_in
+from tests.inbox.teams.conftest import conversation_of, deliver_events, new_citizen, write_in
 from tests.inbox.teams.factories import TeamFactory, TeamMemberFactory, TeamPhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +212,27 @@ def test_a_redelivered_conversation_created_event_assigns_nothing_twice(team, nu
 
     assert again is not None
     assert _loads(team.agency_id) == {again.assignee_id: 1}
+
+
+def test_a_citizen_reopening_a_conversation_nobody_holds_puts_it_back_in_the_queue(
+    team, number, agent_in
+):
+    citizen = new_citizen()
+    conversation = conversation_of(write_in(number, citizen))
+    deliver_events()  # no agent yet: it waits in the queue
+    _resolve(conversation)
+    deliver_events()
+    agent = agent_in(team, capacity=5)
+    deliver_events()
+    assert conversation_of_pk(conversation).assignee_id is None  # resolved: not in the backlog
+
+    write_in(number, citizen, body="One more question")
+    deliver_events()
+
+    reopened = conversation_of_pk(conversation)
+    assert (reopened.status, reopened.assignee_id) == ("open", agent.pk)
+
+
+def conversation_of_pk(conversation: Conversation) -> Conversation:
+    with agency_scope(conversation.agency_id):
+        return Conversation.objects.get(pk=conversation.pk)
