@@ -48,7 +48,14 @@ def handle(event: dict[str, Any]) -> None:
         return
     if payload.get("type") in _NOT_A_REQUEST:
         return
-    reply_if_closed(event["subject"]["message"])
+    subject = event["subject"]
+    number = subject.get("phone_number")
+    if (
+        number is not None
+        and not BusinessHours.objects.filter(phone_number_id=number, enabled=True).exists()
+    ):
+        return  # the common case, in one indexed lookup
+    reply_if_closed(subject["message"])
 
 
 def reply_if_closed(message_pk: int, *, now: datetime | None = None) -> Message | None:
