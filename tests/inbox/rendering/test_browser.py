@@ -34,7 +34,10 @@ def _every_kind(agency, agent) -> tuple[int, MediaObject]:
 
     photo = stored_media(agency)
     question = outbound(
-        conversation, "text", {"body": "Which street? https://city.gov"}, sender_user=agent.user
+        conversation,
+        "text",
+        {"body": "Which street? https://city.gov/" + "a" * 200 + " " + "b" * 120},
+        sender_user=agent.user,
     )
     inbound(
         conversation,
@@ -127,6 +130,9 @@ def test_a_thread_of_every_kind_passes_axe_and_loads_its_image(page, agency_a, a
     assert image.get_attribute("src") == f"/inbox/media/{photo.pk}/"
     expect(page.get_by_text("Failed — More than 24 hours")).to_be_visible()
     assert page.evaluate("window.__xss") is None
+    page.set_viewport_size({"width": 320, "height": 640})
+    thread = page.locator("#thread-messages")
+    assert thread.evaluate("t => t.scrollWidth <= t.clientWidth"), "the thread scrolls sideways"
     # The thread only: the page around it has tests of its own.
     results = Axe().run(page, context="#thread-messages", options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()

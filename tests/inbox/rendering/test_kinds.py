@@ -106,10 +106,8 @@ def test_a_video_plays_in_a_player(render, conversation, agency_a):
         agency_a, data=b"\x00\x00\x00\x18ftypmp42", kind="video", mime_type="video/mp4"
     )
     html = render(inbound(conversation, "video", {"id": "1", "caption": "Flooding"}, media=media))
-    assert (
-        f'<video class="message__video" controls preload="metadata" src="/inbox/media/{media.pk}/"'
-        in html
-    )
+    assert "<video " in html
+    assert f'controls preload="metadata" src="/inbox/media/{media.pk}/"' in html
     assert "Flooding" in html
 
 
@@ -120,10 +118,8 @@ def test_a_voice_note_plays_in_an_audio_player_and_says_it_is_a_voice_message(
         agency_a, data=b"OggS\x00", kind="audio", mime_type="audio/ogg; codecs=opus"
     )
     html = render(inbound(conversation, "audio", {"id": "1", "voice": True}, media=media))
-    assert (
-        f'<audio class="message__audio" controls preload="metadata" src="/inbox/media/{media.pk}/"'
-        in html
-    )
+    assert "<audio " in html
+    assert f'controls preload="metadata" src="/inbox/media/{media.pk}/"' in html
     assert "Voice message" in html
 
 
@@ -147,10 +143,7 @@ def test_a_document_shows_its_name_size_and_a_download_link(render, conversation
 def test_a_sticker_is_an_image_described_as_a_sticker(render, conversation, agency_a):
     media = stored_media(agency_a, data=b"RIFF\x00WEBP", kind="sticker", mime_type="image/webp")
     html = render(inbound(conversation, "sticker", {"id": "1", "animated": False}, media=media))
-    assert (
-        f'<img class="message__sticker" src="/inbox/media/{media.pk}/" alt="Sticker from Ana Souza"'
-        in html
-    )
+    assert f'src="/inbox/media/{media.pk}/" alt="Sticker from Ana Souza" width="128"' in html
 
 
 def test_an_outbound_attachment_without_a_kept_copy_says_so(render, conversation):
