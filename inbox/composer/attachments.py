@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.core.files.uploadedfile import UploadedFile
-from django.template.defaultfilters import filesizeformat
 
 from messaging.whatsapp.media import MEDIA_LIMITS
 
@@ -65,6 +64,14 @@ class Attachment:
     @property
     def size(self) -> int:
         return len(self.content)
+
+
+def _size(size: int) -> str:
+    """``5 MB``, ``500 KB``, ``1.5 MB``: Meta's limits as people read them."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 def _extension(name: str) -> str:
@@ -190,8 +197,7 @@ def check_attachment(upload: UploadedFile) -> Attachment:
     largest = max(limit.max_bytes for limit in MEDIA_LIMITS.values())
     if size > largest:
         raise AttachmentRefused(
-            f"The file is {filesizeformat(size)}; WhatsApp takes files up to "
-            f"{filesizeformat(largest)}."
+            f"The file is {_size(size)}; WhatsApp takes files up to {_size(largest)}."
         )
     upload.seek(0)
     head = upload.read(_HEAD)
@@ -211,8 +217,7 @@ def check_attachment(upload: UploadedFile) -> Attachment:
     limit = MEDIA_LIMITS[kind].max_bytes
     if size > limit:
         raise AttachmentRefused(
-            f"The file is {filesizeformat(size)}; WhatsApp takes {_KIND_WORDS[kind]} up to "
-            f"{filesizeformat(limit)}."
+            f"The file is {_size(size)}; WhatsApp takes {_KIND_WORDS[kind]} up to {_size(limit)}."
         )
     upload.seek(0)
     content = upload.read()

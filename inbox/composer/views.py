@@ -202,7 +202,8 @@ def template_preview(request: MemberRequest, pk: int) -> HttpResponse:
 def canned(request: MemberRequest) -> JsonResponse:
     """The agency's saved replies whose shortcut starts with ``q`` (a leading / is ignored),
     then those whose title contains it."""
-    query = str(request.GET.get("q", "")).lstrip("/").strip()[:40]
+    # PostgreSQL text cannot hold NUL: a hostile query must not become a 500.
+    query = str(request.GET.get("q", "")).replace("\x00", "").lstrip("/").strip()[:40]
     rows = CannedResponse.objects.filter(agency=request.agency)
     found = list(rows.filter(shortcut__istartswith=query)[:CANNED_RESULTS])
     if query and len(found) < CANNED_RESULTS:
