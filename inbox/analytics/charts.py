@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 36
-MAX_LABELS = 8
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 40
+MAX_LABELS = 7
 # USWDS blue-60v, orange-50v, green-cool-50v.
 COLOURS = ("#005ea2", "#c05600", "#2e8367")
 DASHES = ("", "6 4", "2 3")
@@ -141,7 +141,11 @@ def bar_chart(
     unit: str = "",
 ) -> Chart:
     """Grouped bars: one group per label, one bar per series."""
-    top = nice_max(max((v for _, values in series for v in values), default=0))
+    highest = max((v for _, values in series for v in values), default=0)
+    # Counts: four ticks of a round whole number each (4, 8, 20, 40, 80, 200…).
+    top = 4 * nice_max(max(highest, 1) / 4) if not unit else nice_max(highest)
+    if not unit and top < 4:
+        top = 4
     chart = _frame(chart_id, title, desc, "bar", labels, [n for n, _ in series], top, unit)
     slot = (chart.right - chart.left) / max(1, len(labels))
     width = slot * 0.8 / max(1, len(series))
