@@ -50,6 +50,8 @@ _KIND_TEMPLATES = {
     "request_welcome": "notice",
     "errors": "notice",
 }
+# WhatsApp's own notices, stored with the citizen as sender: WhatsApp says them.
+_WHATSAPP_NOTICES = frozenset({"system", "errors"})
 _MAX_ITEMS = 50  # list entries shown per message (contacts, rows, form fields…)
 _MAX_SUMMARY = 120
 
@@ -309,7 +311,7 @@ def _view(
     at = _moment(message).astimezone(zone)
     content = _dict(message.content)
     kind = message.type or _text(content.get("type"), 32)
-    sender, role = _sender(message)
+    sender, role = ("WhatsApp", "System") if kind in _WHATSAPP_NOTICES else _sender(message)
     known = kind in _KIND_TEMPLATES
     parts = _content_parts(message, kind, content, sender) if known else {}
     quoted_wamid = _quoted_wamid(message)

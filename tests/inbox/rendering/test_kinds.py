@@ -359,6 +359,7 @@ def test_whatsapp_notices_render_as_notices(render, conversation):
     html = render(welcome, changed)
     assert "The citizen opened the chat." in html
     assert "The citizen changed their phone number." in html
+    assert '<span class="usa-sr-only">Message from </span>WhatsApp' in html
 
 
 def test_an_unsupported_message_says_so_with_its_type(render, conversation):
