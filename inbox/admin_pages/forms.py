@@ -15,6 +15,8 @@ from inbox.admin_pages.services import MAX_COOLDOWN_HOURS, MIN_COOLDOWN_HOURS, n
 from inbox.models import DEFAULT_CAPACITY, AgentStatus, BusinessHours
 from tenants.models import PhoneNumber
 
+_CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "usa-checkbox__input"})
+
 
 class MemberField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
@@ -42,14 +44,14 @@ class TeamForm(forms.Form):
         label="Members",
         queryset=User.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=_CHECKBOXES,
         help_text="Only staff whose role lets them answer conversations are listed.",
     )
     phone_numbers = NumberField(
         label="Phone numbers routed to this team",
         queryset=PhoneNumber.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=_CHECKBOXES,
         help_text="New conversations on these numbers go to this team's queue.",
     )
 
