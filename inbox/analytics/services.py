@@ -132,7 +132,9 @@ class _Batch:
     agency_id: int
     zone: tzinfo
     facts: dict[int, ConversationFact]  # conversation → its current episode
-    holders: dict[int, tuple[int, int]]  # conversation → (team_key, agent_key) now
+    holders: dict[int, tuple[int, int]]  # conversation → (team_key, agent_key) now;
+    # its keys are the conversations that exist (an episode of any other is never written:
+    # its foreign key would fail only at the dispatcher's commit, again and again)
     outbound: dict[int, tuple[datetime, int]]  # message → (queued at, agent_key)
     counters: defaultdict[Key, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
@@ -199,7 +201,8 @@ def _apply(batch: _Batch, event: dict[str, Any]) -> None:
     if kind == types.CONVERSATION_CREATED:
         # Nobody has a new conversation yet (the table may already say who has it now:
         # the batch can hold its assignment too).
-        batch.holders[conversation] = (NONE, NONE)
+        if conversation in batch.holders:
+            batch.holders[conversation] = (NONE, NONE)
         _open(batch, conversation, at)
     elif kind == types.MESSAGE_RECEIVED:
         _received(batch, conversation, payload, at)
@@ -217,7 +220,7 @@ def _apply(batch: _Batch, event: dict[str, Any]) -> None:
 def _open(batch: _Batch, conversation: int, at: datetime) -> None:
     """A new episode, unless one is open already."""
     current = batch.facts.get(conversation)
-    if current is not None and current.is_open:
+    if (current is not None and current.is_open) or conversation not in batch.holders:
         return
     team, agent = batch.holders.get(conversation, (NONE, NONE))
     fact = ConversationFact(
@@ -284,6 +287,8 @@ def _status(batch: _Batch, conversation: int, message: int | None, payload: dict
 def _hold(batch: _Batch, conversation: int, payload: dict[str, Any]) -> None:
     """The conversation's team and assignee as the event states them; an open episode
     follows them."""
+    if conversation not in batch.holders:
+        return
     team = _int(payload.get("team")) or NONE
     agent = _int(payload.get("assignee")) or NONE
     batch.holders[conversation] = (team, agent)
