@@ -17,8 +17,8 @@ What counts (README "Analytics and the supervisor view"):
 
 - ``message.received`` from a citizen: ``messages_in``; it opens an episode when the
   conversation has none open (the webhook path reopens a resolved conversation).
-- ``message.queued``: ``messages_out``; the first one written by staff (sender type
-  ``user``) in an open episode is its first response.
+- ``message.queued``: ``messages_out``; the first one written by staff or an integrator
+  (sender type ``user`` or ``api``) in an open episode is its first response.
 - ``message.status``: ``delivered`` (delivered or read, whichever comes first), ``read``,
   ``failed``, each once per message.
 - ``conversation.created`` opens an episode; ``conversation.status`` resolves it (to
@@ -63,6 +63,9 @@ _NOT_WRITING = frozenset({"system", "errors", "revoke", "edit", "reaction"})
 _DELIVERED = frozenset({"delivered", "read"})
 RESOLVED = Conversation.Status.RESOLVED.value
 STAFF = Message.SenderType.USER.value
+# Who answers the citizen (as the send service decides the wait is over): staff and
+# integrators. Campaigns, automations and the system do not end the wait.
+ANSWERS = frozenset({STAFF, Message.SenderType.API.value})
 CITIZEN = Message.SenderType.CONTACT.value
 
 Key = tuple[date, int, int]  # (day, team_key, agent_key)
@@ -248,12 +251,13 @@ def _received(batch: _Batch, conversation: int, payload: dict[str, Any], at: dat
 
 
 def _queued(batch: _Batch, conversation: int, payload: dict[str, Any], at: datetime) -> None:
-    staff = payload.get("sender_type") == STAFF
-    agent = (_int(payload.get("sender_user")) or NONE) if staff else NONE
+    sender = payload.get("sender_type")
+    agent = (_int(payload.get("sender_user")) or NONE) if sender == STAFF else NONE
     team, _ = batch.holders.get(conversation, (NONE, NONE))
     batch.count(at, team, agent, "messages_out")
     fact = batch.facts.get(conversation)
-    if staff and fact is not None and fact.is_open and fact.first_response_at is None:
+    answers = sender in ANSWERS
+    if answers and fact is not None and fact.is_open and fact.first_response_at is None:
         fact.first_response_at = max(at, fact.opened_at)
         fact.first_response_seconds = _seconds(fact.opened_at, fact.first_response_at)
         fact.first_responder_key = agent
