@@ -18,8 +18,6 @@ from tests.factories import ConversationFactory, MembershipFactory, UserFactory
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    # The media view's URLs, also before the lead includes them in inbox/urls.py.
-    settings.ROOT_URLCONF = "tests.inbox.rendering.urls"
     return tmp_path / "media"
 
 

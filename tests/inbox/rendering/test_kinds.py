@@ -146,6 +146,15 @@ def test_a_sticker_is_an_image_described_as_a_sticker(render, conversation, agen
     assert f'src="/inbox/media/{media.pk}/" alt="Sticker from Ana Souza" width="128"' in html
 
 
+def test_an_agents_attachment_kept_by_the_composer_shows_like_a_citizens(
+    render, conversation, agency_a, agent
+):
+    media = stored_media(agency_a)
+    message = outbound(conversation, "image", {"id": "meta-9"}, media=media, sender_user=agent.user)
+    html = render(message)
+    assert f'src="/inbox/media/{media.pk}/" alt="Image from Jane Doe"' in html
+
+
 def test_an_outbound_attachment_without_a_kept_copy_says_so(render, conversation):
     html = render(
         outbound(conversation, "image", {"id": "meta-123", "caption": "Map of the works"})
