@@ -84,18 +84,20 @@ def start_worker(
 def start_web(
     port: int, env: dict[str, str], output: Any = None, extra_args: tuple[str, ...] = ()
 ) -> subprocess.Popen:
+    """gunicorn as deployed: the ASGI application on a uvicorn worker (README, "Live
+    updates"); ``extra_args`` adds flags (logging, more workers)."""
     process = _spawn(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "bsp.wsgi",
+            "bsp.asgi",
+            "--worker-class",
+            "uvicorn_worker.UvicornWorker",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             "1",
-            "--threads",
-            "4",
             *extra_args,
         ],
         env,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -99,7 +99,7 @@ async def event_stream(
     read_events: ReadEvents,
     still_allowed: StillAllowed,
     timing: Timing,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """The SSE frames of one stream (see the module docstring). ``latest``: the agency's
     latest sequence when the stream was opened; ``resume_after``: the client's, or None for
     a fresh client (it gets what happens from now on)."""
@@ -125,7 +125,7 @@ async def _follow(
     read_events: ReadEvents,
     still_allowed: StillAllowed,
     timing: Timing,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     loop = asyncio.get_running_loop()
     next_heartbeat = loop.time() + timing.heartbeat
     next_recheck = loop.time() + timing.recheck

@@ -76,10 +76,10 @@ async def stream(request: AgencyRequest) -> HttpResponseBase:
         resume_after=resume_after,
         latest=latest,
     )
-    response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
+    streaming = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
+    streaming["Cache-Control"] = "no-store"
+    streaming["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return streaming
 
 
 async def _body(

@@ -7,7 +7,7 @@ in the test's own thread, inside the test's transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -45,7 +45,7 @@ async def _allowed() -> str | None:
 
 async def _stream(
     agency, *, resume_after, source=None, timing=FAST, still_allowed=_allowed, latest=None
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """What the view does: the latest sequence, then the stream."""
     if latest is None:
         latest = await last_sequence_async(agency.pk)

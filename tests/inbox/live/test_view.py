@@ -3,6 +3,8 @@ who may open it, what it answers, and that it streams only the session's agency.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.test import AsyncClient
@@ -35,6 +37,11 @@ def _get(client: AsyncClient, **extra):
         return await client.get(URL, **extra)
 
     return async_to_sync(get)()
+
+
+def _body(response) -> AsyncGenerator[bytes, None]:
+    """The streamed body (the test client's response type does not declare it)."""
+    return response.streaming_content
 
 
 def test_the_url_is_named_inbox_stream():
@@ -70,7 +77,7 @@ def test_an_agent_gets_an_event_stream_that_no_cache_or_proxy_keeps(agent):
 
     async def scenario():
         response = await client.get(URL)
-        stream = aiter(response.streaming_content)
+        stream = _body(response)
         first = await anext(stream)
         await stream.aclose()
         return response, first
@@ -86,7 +93,7 @@ def test_an_agent_gets_an_event_stream_that_no_cache_or_proxy_keeps(agent):
 def _events_seen(client: AsyncClient, count: int, query: str = "", **extra) -> list:
     async def scenario():
         response = await client.get(f"{URL}?{query}", **extra)
-        stream = (chunk.decode() async for chunk in response.streaming_content)
+        stream = (chunk.decode() async for chunk in _body(response))
         frames = await next_frames(stream, count)
         await stream.aclose()
         return frames
@@ -140,7 +147,7 @@ def test_a_hostile_last_event_id_never_fails_the_stream(agent, publish, hostile)
 
     async def scenario():
         response = await client.get(URL, headers={"Last-Event-ID": hostile})
-        stream = aiter(response.streaming_content)
+        stream = _body(response)
         chunks = [await anext(stream), await anext(stream)]
         await stream.aclose()
         return response.status_code, chunks
@@ -151,7 +158,7 @@ def test_a_hostile_last_event_id_never_fails_the_stream(agent, publish, hostile)
 
 
 def test_an_eleventh_stream_of_the_same_user_is_refused_with_429(agent):
-    slots = [views.slots.acquire(agent.user_id) for _ in range(views.slots.cap)]
+    slots = [views.slots.acquire(agent.user_id) or "" for _ in range(views.slots.cap)]
     try:
         response = _get(_client(agent.user))
         assert response.status_code == 429
@@ -166,7 +173,7 @@ def test_a_closed_stream_gives_its_slot_back(agent):
 
     async def scenario():
         response = await client.get(URL)
-        stream = aiter(response.streaming_content)
+        stream = _body(response)
         await anext(stream)
         during = await sync_to_async(views.slots.held)(agent.user_id)
         await stream.aclose()

@@ -1,0 +1,119 @@
+"""End to end with real processes: gunicorn (ASGI, uvicorn worker) streaming to an SSE
+client, a Celery worker running the events dispatcher, Redis; and the same without Redis,
+the web process polling the event table in PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from bsp import events
+from bsp.events.types import MESSAGE_RECEIVED
+from tenants.middleware import SESSION_AGENCY_KEY
+from tenants.permissions import Role
+from tenants.scoping import agency_scope
+from tests.factories import MembershipFactory
+from tests.inbox.live.sse_client import SseClient
+from tests.processes import django_env, free_port, start_web, start_worker, stop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _session_cookie(membership) -> dict[str, str]:
+    client = Client()
+    client.force_login(membership.user)
+    session = client.session
+    session[SESSION_AGENCY_KEY] = membership.agency_id
+    session.save()
+    return {"sessionid": session.session_key or ""}
+
+
+def _publish_message_received(agency, message: int) -> float:
+    """Commit one event, as an inbound webhook's processing does; when it committed."""
+    with agency_scope(agency), transaction.atomic():
+        events.publish(
+            agency_id=agency.pk,
+            type=MESSAGE_RECEIVED,
+            subject={"message": message, "conversation": 1},
+            payload={"wamid": f"wamid.e2e-{message}", "type": "text"},
+        )
+    return time.monotonic()
+
+
+@pytest.fixture
+def member(agency_a):
+    return MembershipFactory(agency=agency_a, role=Role.AGENT)
+
+
+@pytest.fixture
+def with_redis():
+    env = django_env()
+    port = free_port()
+    web = start_web(port, env)
+    worker = start_worker("events", env)
+    yield f"http://127.0.0.1:{port}"
+    stop(worker)
+    stop(web)
+
+
+@pytest.fixture
+def without_redis(tmp_path):
+    """The web process as the demo runs it (no REDIS_URL): the stream polls the table."""
+    env = django_env(REDIS_URL="", BSP_VAR_DIR=str(tmp_path))
+    port = free_port()
+    web = start_web(port, env)
+    yield f"http://127.0.0.1:{port}"
+    stop(web)
+
+
+def test_an_event_published_in_a_transaction_reaches_an_open_stream_within_a_second(
+    member, with_redis
+):
+    with SseClient(f"{with_redis}/inbox/stream/", cookies=_session_cookie(member)) as client:
+        assert client.status == 200
+        assert client.content_type.startswith("text/event-stream")
+        client.wait_for_hello()
+        # The worker is up (it has delivered one) and the stream is subscribed and live.
+        _publish_message_received(member.agency, 10)
+        client.next_event(timeout=60)
+        committed = _publish_message_received(member.agency, 11)
+        arrival = client.next_event()
+    assert arrival.frame.event == "message.received"
+    assert arrival.frame.data
+    assert arrival.frame.data["subject"] == {"message": 11, "conversation": 1}
+    assert arrival.at - committed < 1.0
+
+
+def test_a_reconnecting_client_gets_the_events_it_missed_then_live_ones(member, with_redis):
+    cookies = _session_cookie(member)
+    _publish_message_received(member.agency, 1)
+    _publish_message_received(member.agency, 2)
+    url = f"{with_redis}/inbox/stream/"
+    with SseClient(url, cookies=cookies, headers={"Last-Event-ID": "1"}) as client:
+        replayed = client.next_event()
+        _publish_message_received(member.agency, 3)
+        live = client.next_event()
+    assert (replayed.frame.id, live.frame.id) == (2, 3)
+
+
+def test_without_redis_the_stream_polls_the_table_and_still_delivers_within_a_second(
+    member, without_redis
+):
+    with SseClient(f"{without_redis}/inbox/stream/", cookies=_session_cookie(member)) as client:
+        assert client.status == 200
+        client.wait_for_hello()
+        time.sleep(0.5)
+        committed = _publish_message_received(member.agency, 21)
+        arrival = client.next_event()
+    assert arrival.frame.data
+    assert arrival.frame.data["subject"]["message"] == 21
+    assert arrival.at - committed < 1.0
+
+
+def test_a_non_member_gets_403_from_the_real_server(agency_b, member, with_redis):
+    outsider = MembershipFactory(agency=agency_b, role=Role.INTEGRATOR)
+    with SseClient(f"{with_redis}/inbox/stream/", cookies=_session_cookie(outsider)) as client:
+        assert client.status == 403
