@@ -71,6 +71,7 @@ class Composer:
     refusal: str = ""
     notice: str = ""
     autofocus: bool = False
+    timezone: str = "UTC"  # the agency's: fragments htmx swaps in have no page around them
     urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -241,6 +242,7 @@ def composer_context(
         refusal=refusal,
         notice=notice,
         autofocus=autofocus,
+        timezone=agency.timezone or "UTC",
         urls=_urls(conversation),
     )
     return {"composer": composer}

@@ -310,7 +310,25 @@
     });
   }
 
+  // The live stream may have shown the agent's new message before the composer's answer
+  // added it to the thread: keep the first copy of each.
+  function dedupe() {
+    var thread = document.getElementById("thread-messages");
+    if (!thread) {
+      return;
+    }
+    var seen = {};
+    Array.prototype.slice.call(thread.querySelectorAll("article[id^='message-']")).forEach(function (el) {
+      if (seen[el.id]) {
+        el.remove();
+      } else {
+        seen[el.id] = true;
+      }
+    });
+  }
+
   document.addEventListener("htmx:load", function (event) { settle(event.target); });
+  document.addEventListener("htmx:oobAfterSwap", dedupe);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { settle(document); });
   } else {

@@ -115,6 +115,14 @@ def test_a_closed_window_offers_a_template_with_a_live_preview_without_violation
     expect(preview).to_contain_text("Hello Ana <b>, your case {{2}} was updated.")
     assert_no_wcag_violations(page)
 
+    page.get_by_label("{{2}}", exact=True).fill("B-7")
+    page.get_by_label("Header {{1}}").fill("B-7")
+    page.get_by_label("Button “Track it”: end of the link").fill("B-7")
+    page.get_by_role("button", name="Send template").click()
+    expect(page.get_by_role("alert")).to_contain_text("has not agreed to receive messages")
+    expect(page.get_by_label("{{1}}", exact=True)).to_have_value("Ana <b>")  # kept
+    assert_no_wcag_violations(page)
+
 
 def test_the_composer_fits_320_css_pixels(page: Page, agency_a, agent_email):
     conversation = OpenConversationFactory(agency=agency_a)

@@ -188,3 +188,16 @@ def test_the_reply_goes_to_the_conversations_own_contact(agent_client, open_conv
     (message,) = outbound(open_conversation.agency_id)
     assert message.conversation_id == open_conversation.pk
     assert message.contact_id == open_conversation.contact_id
+
+
+def test_without_javascript_a_reply_link_starts_a_reply_to_that_message(
+    agent_client, open_conversation
+):
+    with agency_scope(open_conversation.agency_id):
+        quoted = Message.objects.get(conversation=open_conversation)
+    url = reverse("inbox:composer", args=[open_conversation.pk])
+
+    html = agent_client.get(url, {"reply_to": quoted.pk}).content.decode()
+
+    assert f'name="reply_to" value="{quoted.pk}"' in html
+    assert "Replying to: <q data-reply-summary>Hello</q>" in html
