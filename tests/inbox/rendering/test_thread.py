@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from inbox.rendering import thread_items
@@ -246,3 +247,21 @@ def test_a_thread_takes_the_same_number_of_queries_for_5_or_60_messages(
     long = _mixed_thread(other, agent, agency_a, 12)
     assert len(short) == 5 and len(long) == 60
     assert _queries(short, agency_a) == _queries(long, agency_a) <= 10
+
+
+def test_one_message_rendered_alone_keeps_the_agencys_time_zone(conversation, agency_a):
+    message = inbound(
+        conversation, "text", {"body": "hi"}, received_at=datetime(2026, 12, 2, 5, 30, tzinfo=UTC)
+    )
+    with agency_scope(agency_a):
+        view = thread_items([message])[0]
+    html = render_to_string("inbox/messages/message.html", {"view": view})
+    assert '<time datetime="2026-12-01T23:30:00-06:00">11:30 PM</time>' in html
+    status = outbound(
+        conversation, "text", {"body": "ok"}, sent_at=datetime(2026, 12, 2, 5, 30, tzinfo=UTC)
+    )
+    with agency_scope(agency_a):
+        view = thread_items([status])[0]
+    html = render_to_string("inbox/messages/status.html", {"view": view})
+    assert f'id="message-{status.pk}-status"' in html
+    assert "December 1, 2026, 11:30:00 PM" in html
