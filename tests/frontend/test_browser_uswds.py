@@ -148,6 +148,7 @@ def test_the_wide_header_shows_the_navigation_and_the_account_box(page, make_mem
 def test_the_sign_in_pages_pass_axe_at_both_widths(page, violations, make_member):
     admin = make_member(Role.AGENCY_ADMIN, mfa=False)
     secret = enroll_totp(admin.user)
+    visit(page, "/accounts/password/reset/")
     visit(page, "/accounts/login/")
     page.get_by_label("Email").fill("nobody@example.gov")
     page.get_by_label("Password", exact=True).fill("wrong-password-123")
@@ -186,9 +187,10 @@ def signed_in_admin_page(page, make_member, agency_a) -> dict[str, str]:
         ["/", "/members/", "/members/{member}/remove/"],
         ["/whatsapp/", "/whatsapp/numbers/{number}/", "/api-keys/"],
         ["/audit/", "/audit/?verify=1", "/audit/{event}/"],
-        ["/accounts/password/change/", "/accounts/2fa/", "/no-such-page/", "/accounts/logout/"],
+        ["/accounts/password/change/", "/accounts/2fa/", "/accounts/sessions/"],
+        ["/no-such-page/", "/accounts/logout/"],
     ],
-    ids=["members", "whatsapp-and-keys", "audit", "account"],
+    ids=["members", "whatsapp-and-keys", "audit", "account", "not-found-and-sign-out"],
 )
 def test_every_page_of_an_agency_admin_passes_axe_at_both_widths(
     page, violations, signed_in_admin_page, paths
@@ -206,6 +208,8 @@ def test_the_recovery_codes_pass_axe_at_both_widths(page, violations, signed_in_
         page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
     assert_passes_at_both_widths(page)
+    for path in ["/accounts/2fa/recovery-codes/generate/", "/accounts/2fa/totp/deactivate/"]:
+        visit(page, path)
     assert violations == []
 
 
