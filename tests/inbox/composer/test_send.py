@@ -201,3 +201,28 @@ def test_without_javascript_a_reply_link_starts_a_reply_to_that_message(
 
     assert f'name="reply_to" value="{quoted.pk}"' in html
     assert "Replying to: <q data-reply-summary>Hello</q>" in html
+
+
+def test_another_agencys_saved_reply_is_not_inserted(agent_client, open_conversation):
+    theirs = CannedResponseFactory(agency=AgencyFactory(), body="Not ours to send.")
+
+    response = _send(
+        agent_client, open_conversation, text="Hi.", canned=str(theirs.pk), action="insert"
+    )
+
+    html = response.content.decode()
+    assert "Not ours to send." not in html
+    assert "Choose a saved reply to insert." in html
+
+
+def test_with_htmx_a_refusal_is_the_composer_again_with_the_reason(
+    agent_client, agency_a, open_conversation
+):
+    Agency.objects.filter(pk=agency_a.pk).update(status=Agency.Status.SUSPENDED)
+
+    response = _send(agent_client, open_conversation, text="Still there?", htmx=True)
+
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only 2xx answers
+    assert html.lstrip().startswith("<section")
+    assert 'role="alert"' in html and "Still there?" in html
