@@ -500,3 +500,43 @@ def test_the_availability_include_renders_for_a_status(rf, agent_a):
 
     assert "Set me available" in html
     assert 'hx-post="/inbox/me/availability/"' in html
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"name": "Benefits", "members": ["99999999999999999999999"]},
+        {"name": "Benefits", "members": ["1 OR 1=1"], "phone_numbers": ["\x00"]},
+        {"name": "\x00"},
+        {"name": "x" * 5000},
+    ],
+)
+def test_hostile_team_forms_are_refused_without_an_error_page(admin_client, form):
+    response = admin_client.post(reverse("inbox:admin_team_create"), form)
+
+    assert response.status_code == 200
+    assert "with what you entered" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"mon_open": "\x00", "mon_close": "17:00"},
+        {"mon_open": "09:00", "mon_close": "99:99:99"},
+        {"away_cooldown_hours": "1e309"},
+        {"away_message": "a" * 5000},
+    ],
+)
+def test_hostile_business_hours_are_refused_without_an_error_page(admin_client, agency_a, form):
+    number = PhoneNumberFactory(agency=agency_a)
+
+    response = admin_client.post(
+        reverse("inbox:admin_hours_edit", args=[number.pk]), _hours_form(**form)
+    )
+
+    assert response.status_code == 200
+    assert "with what you entered" in response.content.decode()
+
+
+def test_an_enormous_id_in_the_url_is_not_found(admin_client):
+    assert admin_client.get("/inbox/admin/teams/99999999999999999999999/").status_code == 404

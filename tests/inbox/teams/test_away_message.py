@@ -175,3 +175,18 @@ def test_a_reaction_gets_no_away_message(agency_a, number, hours):
         deliver_events()
 
     assert len(away_messages(agency_a.pk)) == 1
+
+
+def test_hours_past_midnight_keep_the_away_message_quiet_until_they_close(agency_a, number):
+    BusinessHoursFactory(agency=agency_a, phone_number=number, weekly={"fri": [["22:00", "02:00"]]})
+    saturday_00_30_in_chicago = datetime(2026, 12, 5, 6, 30, tzinfo=UTC)
+    with time_machine.travel(saturday_00_30_in_chicago, tick=False):
+        write_in(number)  # still Friday's night line
+        deliver_events()
+    assert away_messages(agency_a.pk) == []
+
+    with time_machine.travel(saturday_00_30_in_chicago + timedelta(hours=2), tick=False):
+        write_in(number)  # 02:30: the line has closed
+        deliver_events()
+
+    assert len(away_messages(agency_a.pk)) == 1
