@@ -63,9 +63,14 @@ class Inbox:
     agency: Agency
     number: PhoneNumber
     ingest: Callable[[Any], Any]
+    eager: bool = False  # dispatch after every action, as the events worker does
 
     def dispatch(self) -> int:
         return dispatcher.dispatch_pending()
+
+    def _acted(self) -> None:
+        if self.eager:
+            self.dispatch()
 
     def citizen_writes(self, wa_id: str, at: datetime, text: str = "Hello") -> Conversation:
         """A signed webhook from ``wa_id``, processed as the worker does."""
@@ -77,6 +82,7 @@ class Inbox:
             )
             event = self.ingest(envelope(change))
             assert event.status == "processed", event.problems
+        self._acted()
         with agency_scope(self.agency):
             return Conversation.objects.get(contact__wa_id=wa_id, phone_number=self.number)
 
@@ -125,6 +131,7 @@ class Inbox:
             )
             event = self.ingest(envelope(change))
             assert event.status == "processed", event.problems
+        self._acted()
 
     def assign(
         self,
@@ -139,6 +146,7 @@ class Inbox:
             inbox_services.assign(
                 actor=Actor.system("test"), by=None, conversation=row, assignee=to, team=team
             )
+        self._acted()
 
     def set_status(
         self, conversation: Conversation, state: str, at: datetime, until: datetime | None = None
@@ -152,6 +160,7 @@ class Inbox:
                 status=state,
                 snooze_until=until,
             )
+        self._acted()
 
     def resolve(self, conversation: Conversation, at: datetime) -> None:
         self.set_status(conversation, Conversation.Status.RESOLVED, at)

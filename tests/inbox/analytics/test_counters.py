@@ -28,7 +28,11 @@ def minutes(n: float) -> datetime:
     return NINE + timedelta(minutes=n)
 
 
-def test_a_scripted_day_counts_messages_deliveries_and_conversations(inbox, agent_one, agent_two):
+@pytest.mark.parametrize("eager", [False, True], ids=["dispatched-once", "dispatched-each-step"])
+def test_a_scripted_day_counts_messages_deliveries_and_conversations(
+    inbox, agent_one, agent_two, eager
+):
+    inbox.eager = eager
     first = inbox.citizen_writes("14155550101", minutes(0))
     reply = inbox.staff_replies(first, agent_one.user, minutes(5))
     inbox.meta_reports(reply, "delivered", minutes(6))
@@ -135,7 +139,9 @@ def test_a_reopened_conversation_is_a_new_episode_and_a_snooze_is_not(inbox, sup
     ]
 
 
-def test_teams_and_agents_follow_the_assignment(inbox, agency_a, agent_one, agent_two):
+@pytest.mark.parametrize("eager", [False, True], ids=["dispatched-once", "dispatched-each-step"])
+def test_teams_and_agents_follow_the_assignment(inbox, agency_a, agent_one, agent_two, eager):
+    inbox.eager = eager
     roads, parks = TeamFactory(agency=agency_a, name="Roads"), TeamFactory(agency=agency_a)
     first = inbox.citizen_writes("14155550101", minutes(0))
     inbox.assign(first, minutes(1), to=agent_one.user, team=roads)
@@ -186,3 +192,13 @@ def test_events_the_analytics_do_not_count_only_move_its_cursor(inbox, agency_a,
     with agency_scope(agency_a):
         last = DomainEvent.objects.order_by("-sequence").values_list("sequence", flat=True)[0]
         assert AnalyticsCursor.objects.get().last_sequence == last
+
+
+def test_an_integrator_s_reply_is_a_first_response_of_no_agent(inbox):
+    conversation = inbox.citizen_writes("14155550101", minutes(0))
+    inbox.staff_replies(conversation, None, minutes(1), sender="campaign")
+    inbox.staff_replies(conversation, None, minutes(7), sender="api")
+    inbox.dispatch()
+
+    (fact,) = inbox.facts()
+    assert (fact.first_response_seconds, fact.first_responder_key) == (7 * 60, NONE)
