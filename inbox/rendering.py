@@ -277,8 +277,12 @@ def _quoted_messages(shown: list[Message], given: Sequence[Message]) -> dict[str
     found = {m.wamid: m for m in given if m.wamid in wanted}
     missing = wanted - found.keys()
     if missing:
-        numbers = {m.phone_number_id for m in shown}
-        rows = Message.objects.filter(phone_number_id__in=numbers, wamid__in=missing)
+        # A reply quotes a message of its own chat: never another conversation's.
+        rows = Message.objects.filter(
+            phone_number_id__in={m.phone_number_id for m in shown},
+            conversation_id__in={m.conversation_id for m in shown},
+            wamid__in=missing,
+        )
         found.update({row.wamid: row for row in rows if row.wamid})
     return found
 

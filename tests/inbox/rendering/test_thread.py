@@ -265,3 +265,11 @@ def test_one_message_rendered_alone_keeps_the_agencys_time_zone(conversation, ag
     html = render_to_string("inbox/messages/status.html", {"view": view})
     assert f'id="message-{status.pk}-status"' in html
     assert "December 1, 2026, 11:30:00 PM" in html
+
+
+def test_a_reply_never_quotes_another_conversations_message(render, conversation, agency_a):
+    elsewhere = ConversationFactory(agency=agency_a, phone_number=conversation.phone_number)
+    secret = inbound(elsewhere, "text", {"body": "my other case"})
+    html = render(inbound(conversation, "text", {"body": "yes"}, reply_to_wamid=secret.wamid))
+    assert "my other case" not in html
+    assert "An earlier message that is not in this record." in html
