@@ -206,3 +206,18 @@ def test_the_page_costs_the_same_queries_however_many_conversations_and_agents(
 
     assert len(many.captured_queries) == len(few.captured_queries)
     assert not [q for q in many.captured_queries if "messaging_message" in q["sql"]]
+
+
+def test_a_suspended_agency_s_conversations_are_not_reassigned(agency_a, supervisor_a, agent_one):
+    conversation = waiting(agency_a, 5)
+    agency_a.status = agency_a.Status.SUSPENDED
+    agency_a.save(update_fields=["status"])
+
+    response = signed_in(supervisor_a).post(
+        "/inbox/supervisor/",
+        {"conversations": [str(conversation.pk)], "to_agent": str(agent_one.user_id)},
+    )
+
+    assert response.status_code == 403
+    with agency_scope(agency_a):
+        assert Conversation.objects.get(pk=conversation.pk).assignee_id is None
