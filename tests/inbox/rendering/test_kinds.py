@@ -12,6 +12,7 @@ from tests.inbox.rendering.factories import (
     MediaObjectFactory,
     inbound,
     outbound,
+    reaction,
     stored_media,
     template_message,
 )
@@ -456,3 +457,16 @@ def test_who_sent_an_outbound_message_is_named(render, conversation, agent, agen
     assert "Campaign #42" in html
     assert "</span>Automation" in html
     assert "API: Permits system" in html
+
+
+def test_hostile_values_outside_the_text_are_escaped_too(render, conversation, agency_a):
+    evil = '"><img src=x onerror=alert(1)>'
+    location = inbound(conversation, "location", {"latitude": 1, "longitude": 2, "name": evil})
+    media = stored_media(agency_a, kind="document", mime_type="text/plain", filename=evil)
+    document = inbound(conversation, "document", {"id": "1", "filename": evil}, media=media)
+    reply = {"type": "button_reply", "button_reply": {"id": evil, "title": evil}}
+    tapped = inbound(conversation, "interactive", reply)
+    html = render(location, document, tapped, reaction(conversation, location, "<b>"))
+    assert "<img src=x" not in html
+    assert "<b>" not in html
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
