@@ -70,9 +70,12 @@ def create_team(
     phone_numbers: Iterable[PhoneNumber] = (),
 ) -> Team:
     ensure_agency_active(agency)
-    with agency_scope(agency), transaction.atomic():
-        team = Team(agency=agency)
-        return _save_team(actor, team, name, description, auto_assign, members, phone_numbers)
+    team = Team(agency=agency)
+    try:
+        with agency_scope(agency), transaction.atomic():
+            return _save_team(actor, team, name, description, auto_assign, members, phone_numbers)
+    except IntegrityError as exc:  # a colleague created the same name meanwhile
+        raise AdminError(f"There is already a team called “{name.strip()}”.") from exc
 
 
 def update_team(
@@ -86,9 +89,12 @@ def update_team(
     phone_numbers: Iterable[PhoneNumber] = (),
 ) -> Team:
     ensure_agency_active(team.agency)
-    with agency_scope(team.agency_id), transaction.atomic():
-        Team.objects.select_for_update().filter(pk=team.pk).first()
-        return _save_team(actor, team, name, description, auto_assign, members, phone_numbers)
+    try:
+        with agency_scope(team.agency_id), transaction.atomic():
+            Team.objects.select_for_update().filter(pk=team.pk).first()
+            return _save_team(actor, team, name, description, auto_assign, members, phone_numbers)
+    except IntegrityError as exc:
+        raise AdminError(f"There is already a team called “{name.strip()}”.") from exc
 
 
 def _save_team(
@@ -184,6 +190,7 @@ def set_agent_capacity(*, actor: Actor, agency: Agency, user: User, capacity: in
     """How many open conversations the agent may hold at once (their availability stays).
     Goes through ``inbox.services.set_availability``: one ``agent.availability`` event, on
     which the round robin hands an available agent the room they were given."""
+    ensure_agency_active(agency)
     if not inbox_services.can_be_assigned(agency, user):
         raise AdminError(f"{user.email} cannot answer conversations.")
     with agency_scope(agency):
