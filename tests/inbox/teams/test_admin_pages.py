@@ -490,16 +490,22 @@ def test_a_records_officer_has_no_availability(client_for, make_member):
     )
 
 
-def test_the_availability_include_renders_for_a_status(rf, agent_a):
-    from django.template.loader import render_to_string
-
-    request = rf.get("/inbox/")
+def test_the_inbox_page_shows_an_agent_their_availability(agent_client, agent_a):
     with agency_scope(agent_a.agency):
-        status = AgentStatus.objects.create(agency=agent_a.agency, user=agent_a.user)
-    html = render_to_string("inbox/admin/availability_form.html", {"my_status": status}, request)
+        AgentStatus.objects.create(agency=agent_a.agency, user=agent_a.user)
 
-    assert "Set me available" in html
-    assert 'hx-post="/inbox/me/availability/"' in html
+    page = agent_client.get(reverse("inbox:conversations")).content.decode()
+
+    assert "Set me available" in page
+    assert 'hx-post="/inbox/me/availability/"' in page
+
+
+def test_a_member_who_cannot_reply_is_not_offered_an_availability(client_for, make_member):
+    client = client_for(make_member(Role.RECORDS_OFFICER))
+
+    page = client.get(reverse("inbox:conversations")).content.decode()
+
+    assert "Set me available" not in page
 
 
 @pytest.mark.parametrize(
