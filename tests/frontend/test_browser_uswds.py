@@ -145,6 +145,36 @@ def test_the_wide_header_shows_the_navigation_and_the_account_box(page, make_mem
     assert_passes_at_both_widths(page)
 
 
+HTMX_POST = """async ([path, values]) => {
+  const answered = new Promise((resolve) => document.body.addEventListener(
+    "htmx:afterRequest", (event) => resolve(event.detail.xhr.status), {once: true}));
+  htmx.ajax("POST", path, {source: document.body, values: values, swap: "none"});
+  return await answered;
+}"""
+
+
+def test_htmx_runs_under_the_policy_and_its_posts_pass_the_csrf_check(
+    page, violations, make_member
+):
+    agent = make_member(Role.AGENT)
+    parks = AgencyFactory(name="Parks Department")
+    MembershipFactory(user=agent.user, agency=parks)
+    sign_in(page, agent.user.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agency A")
+    config = page.evaluate(
+        "[htmx.version, htmx.config.allowEval, htmx.config.allowScriptTags,"
+        " htmx.config.includeIndicatorStyles, htmx.config.historyCacheSize]"
+    )
+    assert config[0].startswith("2.")
+    assert config[1:] == [False, False, False, 0]
+    # An htmx POST without a form: only the token in <body hx-headers> gets it past CSRF.
+    status = page.evaluate(HTMX_POST, ["/agency/switch/", {"agency_id": str(parks.pk)}])
+    assert status == 200
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Parks Department")
+    assert violations == []
+
+
 def test_the_sign_in_pages_pass_axe_at_both_widths(page, violations, make_member):
     admin = make_member(Role.AGENCY_ADMIN, mfa=False)
     secret = enroll_totp(admin.user)
