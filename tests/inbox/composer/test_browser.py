@@ -9,7 +9,12 @@ from playwright.sync_api import Page, expect
 from messaging.models import Message
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
-from tests.factories import ContactFactory, MembershipFactory, PhoneNumberFactory
+from tests.factories import (
+    ContactFactory,
+    InboundMessageFactory,
+    MembershipFactory,
+    PhoneNumberFactory,
+)
 from tests.frontend.test_browser import assert_no_wcag_violations, browser, page, sign_in
 from tests.inbox.composer.factories import (
     CannedResponseFactory,
@@ -133,4 +138,20 @@ def test_the_composer_fits_320_css_pixels(page: Page, agency_a, agent_email):
 
     expect(page.get_by_label("Message")).to_be_visible()
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert_no_wcag_violations(page)
+
+
+def test_the_composer_on_the_thread_page_has_no_violations(page: Page, agency_a, agent_email):
+    conversation = OpenConversationFactory(agency=agency_a)
+    InboundMessageFactory(agency=agency_a, conversation=conversation)
+    sign_in(page, agent_email)
+    page.goto(f"/inbox/c/{conversation.pk}/")
+
+    expect(page.get_by_text("Window open:")).to_be_visible()
+    page.get_by_role("textbox", name="Message").fill("Thank you, we will look into it.")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    expect(page.get_by_role("status").filter(has_text="queued")).to_be_visible()
+    expect(page.locator("#thread-messages")).to_contain_text("Thank you, we will look into it.")
+    assert page.locator("#thread-messages article[id^='message-']").count() == 2
     assert_no_wcag_violations(page)
