@@ -28,6 +28,7 @@ What counts (README "Analytics and the supervisor view"):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import zoneinfo
@@ -145,8 +146,13 @@ class _Batch:
     new: list[ConversationFact] = field(default_factory=list)
     changed: dict[int, ConversationFact] = field(default_factory=dict)  # by pk
 
+    days: dict[datetime, date] = field(default_factory=dict)  # a batch shares its times
+
     def day(self, at: datetime) -> date:
-        return timezone.localtime(at, self.zone).date()
+        found = self.days.get(at)
+        if found is None:
+            found = self.days[at] = timezone.localtime(at, self.zone).date()
+        return found
 
     def count(self, at: datetime, team: int, agent: int, counter: str) -> None:
         self.counters[(self.day(at), team, agent)][counter] += 1
@@ -387,6 +393,11 @@ def _when(event: dict[str, Any]) -> datetime:
 def _datetime(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
+    return _parsed(value)
+
+
+@functools.lru_cache(maxsize=1024)  # a batch's events share their publishing time
+def _parsed(value: str) -> datetime | None:
     try:
         parsed = parse_datetime(value)
     except ValueError:
