@@ -155,3 +155,37 @@ def test_the_composer_on_the_thread_page_has_no_violations(page: Page, agency_a,
     expect(page.locator("#thread-messages")).to_contain_text("Thank you, we will look into it.")
     assert page.locator("#thread-messages article[id^='message-']").count() == 2
     assert_no_wcag_violations(page)
+
+
+def test_a_reply_button_of_the_thread_starts_a_reply_to_its_message(
+    page: Page, agency_a, agent_email
+):
+    conversation = OpenConversationFactory(agency=agency_a)
+    quoted = InboundMessageFactory(agency=agency_a, conversation=conversation)
+    sign_in(page, agent_email)
+    page.goto(f"/inbox/c/{conversation.pk}/composer/")
+    # The thread's button, as agreed with the thread page (data-reply-to, data-reply-summary).
+    page.evaluate(
+        """pk => {
+            const button = document.createElement("button");
+            button.type = "button";
+            button.className = "usa-button usa-button--unstyled";
+            button.dataset.replyTo = pk;
+            button.dataset.replySummary = "Hello";
+            button.textContent = "Reply";
+            document.querySelector("main").prepend(button);
+        }""",
+        str(quoted.pk),
+    )
+
+    page.get_by_role("button", name="Reply", exact=True).click()
+    expect(page.get_by_text("Replying to:")).to_be_visible()
+    expect(page.get_by_label("Message")).to_be_focused()
+    page.keyboard.type("Yes, it is ready.")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    expect(page.get_by_role("status")).to_contain_text("Message queued for sending.")
+    expect(page.get_by_text("Replying to:")).to_be_hidden()
+    with agency_scope(agency_a):
+        sent = Message.objects.get(direction=Message.Direction.OUTBOUND)
+    assert sent.reply_to_wamid == quoted.wamid
