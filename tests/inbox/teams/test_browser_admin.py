@@ -29,7 +29,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["browser", "page"]  # test_browser's Chromium (one per module) and fresh pages
 
 
-def test_every_inbox_admin_page_passes_axe(page, make_member, agency_a):
+def test_every_inbox_admin_page_passes_axe_without_a_csp_violation(page, make_member, agency_a):
+    csp_violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
+    )
     admin = make_member(Role.AGENCY_ADMIN, mfa=False)
     secret = enroll_totp(admin.user)
     agent = make_member(Role.AGENT)
@@ -86,6 +96,7 @@ def test_every_inbox_admin_page_passes_axe(page, make_member, agency_a):
     page.get_by_role("button", name="Create the label").click()
     expect(page.get_by_role("status")).to_contain_text("“Follow-up” was created")
     assert_no_wcag_violations(page)
+    assert csp_violations == []
 
 
 def test_the_admin_pages_reflow_at_320_css_pixels(page, make_member, agency_a):
