@@ -236,3 +236,22 @@ def test_a_citizen_reopening_a_conversation_nobody_holds_puts_it_back_in_the_que
 def conversation_of_pk(conversation: Conversation) -> Conversation:
     with agency_scope(conversation.agency_id):
         return Conversation.objects.get(pk=conversation.pk)
+
+
+def test_a_new_conversation_does_not_jump_the_queue(team, number, agent_in):
+    with agency_scope(team.agency_id):
+        Team.objects.filter(pk=team.pk).update(auto_assign=False)
+    waiting = write_in(number)
+    deliver_events()
+    agent = agent_in(team, capacity=1)
+    with agency_scope(team.agency_id):  # switched on behind the stream's back: no event
+        Team.objects.filter(pk=team.pk).update(auto_assign=True)
+
+    newcomer = write_in(number)
+    deliver_events()
+
+    assert conversation_of(waiting).assignee_id == agent.pk
+    assert (conversation_of(newcomer).team_id, conversation_of(newcomer).assignee_id) == (
+        team.pk,
+        None,
+    )
