@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontend.decorators import agency_perm_required
+from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.analytics import charts, selectors
 from inbox.analytics.forms import AnalyticsFilter
@@ -226,7 +227,10 @@ def _supervisor_context(request: MemberRequest) -> dict[str, object]:
 def supervisor(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         return _bulk_reassign(request)
-    return render(request, "inbox/supervisor/page.html", _supervisor_context(request))
+    context = _supervisor_context(request)
+    # The live stream starts after what the page shows (inbox/live, live.js).
+    context["stream_after"] = inbox_selectors.stream_position(request.agency)
+    return render(request, "inbox/supervisor/page.html", context)
 
 
 PANELS = {
