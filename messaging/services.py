@@ -1,13 +1,16 @@
 """Sending: the one path every outbound message takes (inbox, API, campaigns, automations).
 
-``send_message`` checks the policy, stores the message as ``queued`` and hands its id to a
-Celery task after commit; the task (``deliver_message``) sends it through the Cloud API
-client. See README "Sending" for the delivery semantics.
+``send_message`` checks the policy, stores the message as ``queued`` (with the
+conversation's snippet and, for a reply by staff or the API, the end of the citizen's wait),
+publishes ``message.queued`` and hands its id to a Celery task after commit; the task
+(``deliver_message``) sends it through the Cloud API client. See README "Sending" for the
+delivery semantics.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -169,7 +172,7 @@ def _check_and_queue(
 _ANSWERS = (Message.SenderType.USER, Message.SenderType.API)
 
 
-def _conversation_moves(sender: Sender, row: Message, now: Any) -> dict[str, Any]:
+def _conversation_moves(sender: Sender, row: Message, now: datetime) -> dict[str, Any]:
     """The conversation's list columns after queueing ``row``: the latest activity and its
     snippet, and no longer waiting once staff or an integrator answered."""
     updates: dict[str, Any] = {
