@@ -30,7 +30,7 @@ COLLECT = """() => {
 
 @pytest.fixture
 def server():
-    env = django_env(DJANGO_SETTINGS_MODULE="tests.inbox.live.browser_settings")
+    env = django_env(DJANGO_SETTINGS_MODULE="tests.inbox.live.process_settings")
     port = free_port()
     web = start_web(port, env)
     worker = start_worker("events", env)

@@ -7,17 +7,21 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
 
 from bsp import events
+from bsp.events import dispatch
 from bsp.events.types import MESSAGE_RECEIVED
 from tenants.middleware import SESSION_AGENCY_KEY
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
 from tests.factories import MembershipFactory
 from tests.inbox.live.sse_client import SseClient
-from tests.processes import django_env, free_port, start_web, start_worker, stop
+from tests.processes import django_env, free_port, start_web, start_worker, stop, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +54,7 @@ def member(agency_a):
 
 @pytest.fixture
 def with_redis():
-    env = django_env()
+    env = django_env(DJANGO_SETTINGS_MODULE="tests.inbox.live.process_settings")
     port = free_port()
     web = start_web(port, env)
     worker = start_worker("events", env)
@@ -117,3 +121,21 @@ def test_a_non_member_gets_403_from_the_real_server(agency_b, member, with_redis
     outsider = MembershipFactory(agency=agency_b, role=Role.INTEGRATOR)
     with SseClient(f"{with_redis}/inbox/stream/", cookies=_session_cookie(outsider)) as client:
         assert client.status == 403
+
+
+def test_signing_out_ends_an_open_stream_with_the_reason(member, with_redis):
+    cookies = _session_cookie(member)
+    with SseClient(f"{with_redis}/inbox/stream/", cookies=cookies) as client:
+        client.wait_for_hello()
+        Session.objects.filter(session_key=cookies["sessionid"]).delete()  # signed out
+        closing = client.next_event(timeout=15)
+    assert (closing.frame.event, closing.frame.data) == ("close", {"reason": "signed_out"})
+
+
+def test_a_client_that_leaves_leaves_no_subscription_behind(member, with_redis):
+    channel = dispatch.channel(member.agency_id).encode()
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    with SseClient(f"{with_redis}/inbox/stream/", cookies=_session_cookie(member)) as stream:
+        stream.wait_for_hello()
+        wait_for(lambda: dict(client.pubsub_numsub(channel))[channel] == 1, timeout=10)
+    wait_for(lambda: dict(client.pubsub_numsub(channel))[channel] == 0, timeout=10)
