@@ -30,20 +30,45 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], None]
 
 
+# The events routing reacts to; every other type is skipped without a savepoint.
+ROUTING = frozenset(
+    {
+        types.CONVERSATION_CREATED,
+        types.CONVERSATION_STATUS,
+        types.CONVERSATION_ASSIGNED,
+        types.AGENT_AVAILABILITY,
+        TEAM_CHANGED,
+    }
+)
+
+
 def inbox_consumer(agency_id: int, messages: list[str]) -> None:
-    for text in messages:
-        event = json.loads(text)
-        for handler in HANDLERS:
-            try:
-                with transaction.atomic():
-                    handler(event)
-            except Exception:
-                logger.exception(
-                    "inbox consumer (%s) skipped event %s #%s",
-                    handler.__name__,
-                    event.get("type"),
-                    event.get("sequence"),
-                )
+    """Handle one batch. Most events (statuses, queued messages) concern neither routing
+    nor the away message: they cost a JSON decode and nothing else, and the away message
+    looks up business hours once per batch, not once per citizen's message — the
+    dispatcher publishes the next batch to the live channel only after this returns."""
+    events = [json.loads(text) for text in messages]
+    routing = [event for event in events if event["type"] in ROUTING]
+    citizens = [event for event in events if away.wants(event)]
+    staffed = away.numbers_with_hours({e["subject"].get("phone_number") for e in citizens})
+    for event in routing:
+        _guarded(handle, event)
+    for event in citizens:
+        if event["subject"].get("phone_number") in staffed:
+            _guarded(away.handle, event)
+
+
+def _guarded(handler: Handler, event: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():
+            handler(event)
+    except Exception:
+        logger.exception(
+            "inbox consumer (%s) skipped event %s #%s",
+            handler.__name__,
+            event.get("type"),
+            event.get("sequence"),
+        )
 
 
 def handle(event: dict[str, Any]) -> None:
@@ -89,6 +114,3 @@ def _team_changed(team_pk: int) -> None:
     team = Team.objects.filter(pk=team_pk).first()
     if team is not None:
         services.assign_backlog(team)
-
-
-HANDLERS: tuple[Handler, ...] = (handle, away.handle)

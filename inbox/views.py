@@ -49,14 +49,20 @@ def _conversation(request: MemberRequest, pk: int) -> Conversation:
 @agency_perm_required(Perm.VIEW_INBOX)
 def conversations(request: MemberRequest) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
+    found_by = selectors.search(request.agency, filters.q)
     page = selectors.conversation_page(
-        request.agency, request.user, filters, cursor=request.GET.get("after", "")[:200]
+        request.agency,
+        request.user,
+        filters,
+        cursor=request.GET.get("after", "")[:200],
+        found_by=found_by,
     )
     context: dict[str, Any] = {
+        "stream_after": selectors.stream_position(request.agency),
         "filters": filters,
         "status_choices": [*Conversation.Status.choices, ("any", "Any status")],
         "page": page,
-        "counts": selectors.counts(request.agency, request.user, filters),
+        "counts": selectors.counts(request.agency, request.user, filters, found_by),
     }
     if _is_htmx(request) and request.GET.get("fragment") == "rows":
         return render(request, "inbox/includes/conversation_rows.html", context)
@@ -80,7 +86,10 @@ def _thread_context(request: MemberRequest, conversation: Conversation) -> dict[
 
     found, earlier = selectors.thread_messages(conversation)
     agency = request.agency
+    agency_labels = selectors.labels_of_agency(agency)
+    chosen = selectors.label_ids_of(conversation)
     context: dict[str, Any] = {
+        "stream_after": selectors.stream_position(agency),
         "conversation": conversation,
         "contact": conversation.contact,
         "views": thread_items(found),
@@ -95,19 +104,13 @@ def _thread_context(request: MemberRequest, conversation: Conversation) -> dict[
         "status_form": StatusForm(
             initial={"status": conversation.status, "snooze_until": conversation.snoozed_until}
         ),
-        "labels_form": LabelsForm(
-            agency=agency, initial={"labels": list(selectors.label_ids_of(conversation))}
-        ),
+        "label_choices": agency_labels,
         "note_form": NoteForm(),
         "consent_form": ConsentForm(),
         "notes": selectors.notes_of(conversation),
         "consents": selectors.consent_lines(conversation.contact),
         "other_conversations": selectors.other_conversations(conversation),
-        "labels": [
-            label
-            for label in selectors.labels_of_agency(agency)
-            if label.pk in selectors.label_ids_of(conversation)
-        ],
+        "labels": [label for label in agency_labels if label.pk in chosen],
     }
     if context["can_reply"]:
         from inbox.composer.context import composer_context

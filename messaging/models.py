@@ -123,14 +123,27 @@ class Conversation(AgencyOwnedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["agency", "status", "-last_message_at"], name="conversation_inbox"),
+            # The inbox list walks these in its order (newest activity, then id: the keyset).
             models.Index(
-                fields=["agency", "assignee", "status", "-last_message_at"],
+                fields=["agency", "status", "-last_message_at", "-id"], name="conversation_inbox"
+            ),
+            models.Index(
+                fields=["agency", "-last_message_at", "-id"],
+                condition=models.Q(last_message_at__isnull=False),
+                name="conversation_recent",
+            ),
+            models.Index(
+                fields=["agency", "assignee", "status", "-last_message_at", "-id"],
                 name="conversation_by_assignee",
             ),
             models.Index(
-                fields=["agency", "team", "status", "-last_message_at"],
+                fields=["agency", "team", "status", "-last_message_at", "-id"],
                 name="conversation_by_team",
+            ),
+            models.Index(
+                fields=["agency", "team", "-last_message_at", "-id"],
+                condition=models.Q(last_message_at__isnull=False),
+                name="conversation_team_recent",
             ),
             models.Index(
                 fields=["agency", "status", "waiting_since"],

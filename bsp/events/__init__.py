@@ -23,7 +23,7 @@ Guarantees: a rollback publishes nothing (calling it outside ``transaction.atomi
 ``OutsideTransaction``); each agency's events carry a gap-free ``sequence`` in commit order
 (publish as late as you can in the transaction: it serializes the agency's publishers
 until commit); the dispatcher (``bsp.events.dispatch``) delivers them after commit, in
-order, at least once, to the consumers (a Redis channel ``civic:events:agency:<id>``);
+order, at least once, to the consumers (a Redis channel ``civic:events:<database>:agency:<id>``);
 without Redis, readers poll ``bsp.events.selectors.events_after``. Subject and payload are
 JSON (ids, not objects; datetimes become ISO strings).
 

@@ -12,7 +12,7 @@ at least once: a dispatcher that dies after a consumer had the events but before
 delivers them again next time, so consumers keep the last sequence they applied and ignore
 anything at or below it.
 
-Consumers: the agency's Redis pub/sub channel ``civic:events:agency:<id>`` (one JSON
+Consumers: the agency's Redis pub/sub channel ``civic:events:<database>:agency:<id>`` (one JSON
 message per event: agency, sequence, type, subject, payload, created_at), where the live
 inbox subscribes. Without Redis (the embedded demo) nothing is pushed: readers poll
 ``selectors.events_after``, and the dispatcher only marks events dispatched so that they
@@ -52,7 +52,10 @@ _registered: list[Consumer] = []
 
 
 def channel(agency_id: int) -> str:
-    return f"civic:events:agency:{agency_id}"
+    """The agency's pub/sub channel. Named after the database too: Redis channels are
+    global to a server (not per numbered database), so two platforms (or two test
+    databases) sharing a Redis never hear each other's agencies."""
+    return f"civic:events:{connection.settings_dict['NAME']}:agency:{agency_id}"
 
 
 # One command for a whole batch: subscribers still get one message per event, in order

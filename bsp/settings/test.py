@@ -24,6 +24,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; t
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Real gunicorn processes in the end-to-end tests serve the apps' static files themselves.
+WHITENOISE_USE_FINDERS = True
 WHATSAPP_APP_SECRET = "test-app-secret"  # noqa: S105
 WHATSAPP_VERIFY_TOKEN = "test-verify-token"  # noqa: S105
 # The role that owns the schema: creates the test database and runs migrations, while the

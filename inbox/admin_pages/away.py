@@ -39,14 +39,31 @@ MAX_AGE = min(timedelta(hours=1), policy.WINDOW)
 _NOT_A_REQUEST = frozenset({"reaction", "system", "errors", "edit", "revoke"})
 
 
+def wants(event: dict[str, Any]) -> bool:
+    """A citizen's own message that asks for an answer (the only kind that gets one)."""
+    payload = event["payload"]
+    return (
+        event["type"] == types.MESSAGE_RECEIVED
+        and payload.get("sender_type") == Message.SenderType.CONTACT
+        and payload.get("type") not in _NOT_A_REQUEST
+    )
+
+
+def numbers_with_hours(numbers: set[Any]) -> set[int]:
+    """Of these phone numbers, those with business hours switched on (one query)."""
+    numbers.discard(None)
+    if not numbers:
+        return set()
+    return set(
+        BusinessHours.objects.filter(phone_number_id__in=numbers, enabled=True).values_list(
+            "phone_number_id", flat=True
+        )
+    )
+
+
 def handle(event: dict[str, Any]) -> None:
     """The consumer's entry point: reply to a citizen's message outside business hours."""
-    payload = event["payload"]
-    if event["type"] != types.MESSAGE_RECEIVED:
-        return
-    if payload.get("sender_type") != Message.SenderType.CONTACT:
-        return
-    if payload.get("type") in _NOT_A_REQUEST:
+    if not wants(event):
         return
     subject = event["subject"]
     number = subject.get("phone_number")

@@ -1,5 +1,5 @@
 """Full-text search over messages' text (PostgreSQL only; the SQLite demo matches
-substrings). The expression must stay identical to inbox.selectors.MESSAGE_TEXT_SQL."""
+substrings). Superseded by 0004 (a stored column)."""
 
 from django.db import migrations
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from bsp import events
 from bsp.events import types
 from bsp.events.models import EventCursor
+from inbox.analytics.models import AnalyticsCursor, ConversationFact, DailyStat
 from inbox.models import (
     AgentStatus,
     AwayReply,
@@ -78,6 +79,14 @@ def _populate_inbox(agency, conversation, number) -> None:
         CannedResponse.objects.create(agency=agency, shortcut="hi", title="Hi", body="Hello")
         BusinessHours.objects.create(agency=agency, phone_number=number)
         AwayReply.objects.create(agency=agency, conversation=conversation, sent_at=timezone.now())
+        AnalyticsCursor.objects.create(agency=agency)
+        DailyStat.objects.create(agency=agency, day=timezone.localdate(), messages_in=1)
+        ConversationFact.objects.create(
+            agency=agency,
+            conversation=conversation,
+            opened_at=timezone.now(),
+            opened_day=timezone.localdate(),
+        )
 
 
 def _raw_agency_ids(table: str) -> list[int]:
