@@ -146,6 +146,12 @@ async def _follow(
                     yield text
                 if sequence <= last:
                     continue
+                if last < sequence - 1:
+                    # The table has no such events: not our dispatcher's message (another
+                    # deployment or test database sharing this Redis). Never let it move
+                    # ``last`` past events still to come.
+                    logger.warning("live stream: dropped an event the table does not have")
+                    continue
             last = sequence
             if forwarded(event["type"]):
                 yield frame(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,23 @@ from bsp.events.types import MESSAGE_RECEIVED
 from tenants.models import Membership
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
-from tests.factories import MembershipFactory
+from tests.factories import AgencyFactory, MembershipFactory
+
+
+@pytest.fixture
+def agency_a(db):
+    """Agency A with an id of its own: Redis pub/sub channels are shared by every database
+    of a Redis server, so other test sessions' agency 1 must not be ours."""
+    return AgencyFactory(id=_unique_id(), name="Agency A", slug="agency-a")
+
+
+@pytest.fixture
+def agency_b(db):
+    return AgencyFactory(id=_unique_id(), name="Agency B", slug="agency-b")
+
+
+def _unique_id() -> int:
+    return 10_000_000 + secrets.randbelow(10**9)
 
 
 @pytest.fixture

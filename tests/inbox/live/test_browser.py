@@ -16,7 +16,7 @@ from tenants.permissions import Role
 from tenants.scoping import agency_scope
 from tests.factories import MembershipFactory
 from tests.frontend.test_browser import assert_no_wcag_violations, browser, sign_in
-from tests.processes import django_env, free_port, start_web, start_worker, stop
+from tests.processes import django_env, free_port, start_web, start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,8 +68,10 @@ def test_a_published_event_reaches_the_inbox_page_as_a_civic_live_event(page, ag
     assert_no_wcag_violations(page)
 
     _publish(agency_a, 41)
-    page.wait_for_function("window.liveEvents.length > 0", timeout=30_000)
-    [event] = page.evaluate("window.liveEvents")
+    # Polled from here: wait_for_function's string predicate would be eval'd in the page,
+    # which its CSP refuses.
+    wait_for(lambda: page.evaluate("() => window.liveEvents.length"), timeout=30)
+    [event] = page.evaluate("() => window.liveEvents")
     assert event["type"] == "message.received"
     assert event["subject"] == {"message": 41, "conversation": 5}
     assert event["sequence"] == 1

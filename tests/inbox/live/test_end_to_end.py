@@ -15,6 +15,7 @@ from django.test import Client
 
 from bsp import events
 from bsp.events import dispatch
+from bsp.events.models import EventCursor
 from bsp.events.types import MESSAGE_RECEIVED
 from tenants.middleware import SESSION_AGENCY_KEY
 from tenants.permissions import Role
@@ -47,17 +48,25 @@ def _publish_message_received(agency, message: int) -> float:
     return time.monotonic()
 
 
+def _dispatched_through(agency) -> int:
+    with agency_scope(agency):
+        cursor = EventCursor.objects.filter(agency_id=agency.pk)
+        return cursor.values_list("dispatched_through", flat=True).first() or 0
+
+
 @pytest.fixture
 def member(agency_a):
     return MembershipFactory(agency=agency_a, role=Role.AGENT)
 
 
 @pytest.fixture
-def with_redis():
+def with_redis(tmp_path):
     env = django_env(DJANGO_SETTINGS_MODULE="tests.inbox.live.process_settings")
     port = free_port()
-    web = start_web(port, env)
-    worker = start_worker("events", env)
+    with (tmp_path / "web.log").open("w") as web_log:
+        web = start_web(port, env, web_log)
+    with (tmp_path / "worker.log").open("w") as worker_log:
+        worker = start_worker("events", env, output=worker_log, loglevel="INFO")
     yield f"http://127.0.0.1:{port}"
     stop(worker)
     stop(web)
@@ -80,9 +89,10 @@ def test_an_event_published_in_a_transaction_reaches_an_open_stream_within_a_sec
         assert client.status == 200
         assert client.content_type.startswith("text/event-stream")
         client.wait_for_hello()
-        # The worker is up (it has delivered one) and the stream is subscribed and live.
+        # The worker is up (it has dispatched one) and the stream is subscribed and live.
         _publish_message_received(member.agency, 10)
         client.next_event(timeout=60)
+        wait_for(lambda: _dispatched_through(member.agency) >= 1, timeout=60)
         committed = _publish_message_received(member.agency, 11)
         arrival = client.next_event()
     assert arrival.frame.event == "message.received"

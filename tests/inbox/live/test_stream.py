@@ -280,3 +280,24 @@ def test_a_frame_carries_the_event_as_one_line_of_json(agency_a, publish):
     assert lines[:2] == ["id: 1", "event: message.received"]
     assert lines[2].startswith("data: ") and lines[3:] == ["", ""]
     assert json.loads(lines[2].removeprefix("data: "))["type"] == "message.received"
+
+
+def test_a_message_the_table_does_not_have_is_dropped_without_skipping_ours(agency_a, publish):
+    """Another database on the same Redis publishing for an agency with our id."""
+    foreign = json.dumps(
+        {"agency": agency_a.pk, "sequence": 99, "type": "message.received", "subject": {}}
+    )
+
+    async def scenario():
+        source = RedisSource(agency_a.pk, url=settings.REDIS_URL)
+        stream = await _stream(agency_a, resume_after=None, source=source, timing=TICKING)
+        await next_frames(stream, 1, kind="comment")
+        await sync_to_async(dispatch.redis_channel)(agency_a.pk, [foreign])
+        await sync_to_async(publish)(agency_a)
+        [(_, ours)] = await sync_to_async(_pending)(agency_a, after=0)
+        await sync_to_async(dispatch.redis_channel)(agency_a.pk, [ours])
+        [frame] = await next_frames(stream, 1)
+        await stream.aclose()
+        return frame
+
+    assert async_to_sync(scenario)().id == 1
