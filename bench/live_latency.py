@@ -58,7 +58,6 @@ ROOT = _setup.ROOT
 PHONE_ID, WABA, TOKEN = "109000000000003", "209000000000003", "bench-live-token"
 APP_SECRET = "test-app-secret"  # bsp.settings.test, which the bench settings extend
 TEMPLATE = "road_closure_notice"
-CHANNEL_PREFIX = "civic:events:agency:"
 
 
 # --- the platform ---------------------------------------------------------------------------
