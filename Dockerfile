@@ -21,4 +21,4 @@ RUN pip install --no-cache-dir . \
        python manage.py collectstatic --noinput -v0
 USER civic
 EXPOSE 8000
-CMD ["gunicorn", "bsp.asgi", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--logger-class", "bsp.gunicorn.RedactingLogger"]
+CMD ["gunicorn", "bsp.asgi", "--worker-class", "bsp.gunicorn.AsgiWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--logger-class", "bsp.gunicorn.RedactingLogger"]

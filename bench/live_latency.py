@@ -71,7 +71,7 @@ def start_web(port: int, workers: int) -> subprocess.Popen[bytes]:
             "gunicorn",
             "bsp.asgi",
             "--worker-class",
-            "uvicorn_worker.UvicornWorker",
+            "bsp.gunicorn.AsgiWorker",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

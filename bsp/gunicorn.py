@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from gunicorn.glogging import Logger
+from uvicorn_worker import UvicornWorker
 
 REDACTED = "[redacted]"
 _SENSITIVE_PARAM = re.compile(
@@ -41,3 +42,11 @@ class RedactingLogger(Logger):
                 if key in atoms:
                     atoms[key] = REDACTED
         return atoms
+
+
+class AsgiWorker(UvicornWorker):
+    """uvicorn worker whose graceful shutdown cancels what still runs after 5 s: open
+    live-update streams end (browsers reconnect to the next worker and resume from
+    Last-Event-ID) instead of holding the worker until gunicorn kills it at 30 s."""
+
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "timeout_graceful_shutdown": 5}

@@ -93,7 +93,7 @@ def start_web(
             "gunicorn",
             "bsp.asgi",
             "--worker-class",
-            "uvicorn_worker.UvicornWorker",
+            "bsp.gunicorn.AsgiWorker",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

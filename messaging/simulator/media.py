@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import time
 
+from messaging.simulator import sample_media
 from messaging.simulator.graph import GraphError, invalid_parameter
 
 MB = 1024 * 1024
@@ -44,6 +45,7 @@ _MAGIC = {
     "audio/ogg": b"OggS\x00\x02",
     "application/pdf": b"%PDF-1.4\n",
 }
+_PICTURES = {"image/jpeg": sample_media.JPEG, "image/webp": sample_media.WEBP}
 DEFAULT_MIME = {
     "image": "image/jpeg",
     "video": "video/mp4",
@@ -92,7 +94,14 @@ def check_upload(mime: str, size: int) -> None:
 
 
 def fake_content(mime: str, label: str) -> bytes:
-    return _MAGIC.get(base_mime(mime), b"") + f"simulated media {label}\n".encode() * 8
+    """What a simulated citizen's media file holds: a real picture for images and stickers
+    (the label after the picture's end keeps each file's hash its own), a recognisable
+    header for the other types."""
+    base = base_mime(mime)
+    tail = f"simulated media {label}\n".encode() * 8
+    if base in _PICTURES:
+        return _PICTURES[base] + tail
+    return _MAGIC.get(base, b"") + tail
 
 
 def sha256_hex(data: bytes) -> str:

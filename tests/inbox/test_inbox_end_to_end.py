@@ -74,6 +74,17 @@ def citizen_writes(simulator, number, text: str, **spec) -> dict:
     )
 
 
+def citizen_has_written(simulator, number, text: str) -> Message:
+    """The citizen writes, and the message is in the inbox (pages loaded later show it)."""
+    sent = citizen_writes(simulator, number, text)
+
+    def stored():
+        with agency_scope(number.agency_id):
+            return Message.objects.filter(wamid=sent["id"]).first()
+
+    return wait_for(stored, timeout=30)
+
+
 def test_an_agent_sees_a_message_arrive_live_replies_and_watches_it_get_read(
     browser,
     platform,
@@ -95,6 +106,7 @@ def test_an_agent_sees_a_message_arrive_live_replies_and_watches_it_get_read(
     page.get_by_label("Message", exact=True).fill("Yes, from 8 am to noon.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#thread-messages")).to_contain_text("Yes, from 8 am to noon.")
+
     def read_in_db():
         with agency_scope(registered_number.agency_id):
             return Message.objects.filter(direction="out", status=Message.Status.READ).first()
@@ -113,7 +125,7 @@ def test_a_new_message_is_announced_politely_to_screen_readers(
     registered_number,
     agent,
 ):
-    citizen_writes(simulator, registered_number, "First message")
+    citizen_has_written(simulator, registered_number, "First message")
     page = new_page(browser, platform)
     sign_in(page, agent.user.email)
     page.goto("/inbox/")
@@ -213,7 +225,7 @@ def test_a_note_mentioning_a_colleague_notifies_them(
     colleague = MembershipFactory(
         agency=agency_a, role=Role.SUPERVISOR, user__email="jane.doe@county.gov"
     ).user
-    citizen_writes(simulator, registered_number, "Who handles noise complaints?")
+    citizen_has_written(simulator, registered_number, "Who handles noise complaints?")
     page = new_page(browser, platform)
     sign_in(page, agent.user.email)
     page.goto("/inbox/")
@@ -235,8 +247,17 @@ def test_an_image_from_a_citizen_arrives_and_renders(
     page = new_page(browser, platform)
     sign_in(page, agent.user.email)
     simulator.trigger_inbound(
-        registered_number.phone_number_id, CITIZEN, type="image", caption="The broken streetlight"
+        registered_number.phone_number_id,
+        CITIZEN,
+        type="image",
+        image={"caption": "The broken streetlight"},
     )
+
+    def stored():
+        with agency_scope(registered_number.agency_id):
+            return Message.objects.filter(type="image", media__status="stored").first()
+
+    wait_for(stored, timeout=30)
     page.goto("/inbox/")
     page.locator("#conversation-rows a").first.click()
     image = page.locator("#thread-messages img").first
@@ -260,7 +281,7 @@ def test_two_agents_reply_to_the_same_conversation_at_once(
     agency_a,
 ):
     other = MembershipFactory(agency=agency_a, role=Role.AGENT)
-    citizen_writes(simulator, registered_number, "Anyone there?")
+    citizen_has_written(simulator, registered_number, "Anyone there?")
     pages = []
     for member in (agent, other):
         page = new_page(browser, platform)
@@ -292,7 +313,7 @@ def test_the_reply_flow_works_with_javascript_off(
     registered_number,
     agent,
 ):
-    citizen_writes(simulator, registered_number, "Do I need an appointment?")
+    citizen_has_written(simulator, registered_number, "Do I need an appointment?")
     page = new_page(browser, platform, java_script_enabled=False)
     sign_in(page, agent.user.email)
     page.goto("/inbox/")
@@ -302,6 +323,6 @@ def test_the_reply_flow_works_with_javascript_off(
     page.get_by_label("Message", exact=True).fill("No, walk-ins are welcome.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#thread-messages")).to_contain_text("No, walk-ins are welcome.")
-    page.get_by_label("Resolved").check()
+    page.locator("label[for=status-resolved]").click()  # USWDS styles the label, not the input
     page.get_by_role("button", name="Save status").click()
     expect(page.locator("#side-panel")).to_contain_text("Status: Resolved")

@@ -1,6 +1,6 @@
 /* The live inbox: reacts to the event stream (live.js dispatches "civic:live" on document
    with each event) by fetching the server-rendered fragment that changed. No HTML is built
-   here and nothing is evaluated: htmx.ajax swaps what the server renders. */
+   here and nothing is evaluated: htmx swaps in what the server renders. */
 (function () {
   "use strict";
 
@@ -13,6 +13,17 @@
     if (!region) return;
     region.textContent = "";
     window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  // htmx.ajax drops a request for a target that already has one in flight (its default
+  // sync), so two messages arriving together would lose one: fetch, then let htmx swap.
+  function fetchInto(url, target, swapStyle) {
+    return window.fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null || !document.querySelector(target)) return;
+        window.htmx.swap(target, html, { swapStyle: swapStyle });
+      });
   }
 
   // At most one refresh of a target per interval; a change during a refresh is not lost.
@@ -34,7 +45,7 @@
       if (!list || !window.htmx) return;
       // Only the first page is refreshed live; an agent deep in the list keeps their place.
       if (document.getElementById("conversation-rows").querySelectorAll("li").length > 60) return;
-      window.htmx.ajax("GET", list.getAttribute("data-refresh-url"), { target: "#conversation-list", swap: "outerHTML" });
+      fetchInto(list.getAttribute("data-refresh-url"), "#conversation-list", "outerHTML");
     }, 1000);
     document.addEventListener("civic:live", function (e) {
       var type = e.detail && e.detail.type;
@@ -54,7 +65,7 @@
       var panel = document.getElementById("side-panel");
       // Never pull the form out from under someone typing in it.
       if (panel && active && panel.contains(active) && /INPUT|TEXTAREA|SELECT/.test(active.tagName)) return;
-      window.htmx.ajax("GET", root.getAttribute("data-panel-url"), { target: "#side-panel", swap: "outerHTML" });
+      fetchInto(root.getAttribute("data-panel-url"), "#side-panel", "outerHTML");
     }, 1000);
 
     function showMessage(messagePk, isNew) {
@@ -62,11 +73,11 @@
       var url = messageUrl.replace(/\/m\/0\/$/, "/m/" + messagePk + "/");
       var existing = document.getElementById("message-" + messagePk);
       if (existing) {
-        window.htmx.ajax("GET", url, { target: "#message-" + messagePk, swap: "outerHTML" });
+        fetchInto(url, "#message-" + messagePk, "outerHTML");
       } else if (isNew) {
         var empty = document.querySelector("#thread-messages .thread__empty");
         if (empty) empty.remove();
-        window.htmx.ajax("GET", url, { target: "#thread-messages", swap: "beforeend" }).then(function () {
+        fetchInto(url, "#thread-messages", "beforeend").then(function () {
           // The agent's own reply may have been swapped in by the composer meanwhile.
           var copies = document.querySelectorAll("[id='message-" + messagePk + "']");
           for (var i = 1; i < copies.length; i++) copies[i].remove();
