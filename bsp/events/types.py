@@ -23,6 +23,12 @@ CONVERSATION_LABELS: Final = "conversation.labels"
 CONVERSATION_READ: Final = "conversation.read"
 NOTE_ADDED: Final = "note.added"
 AGENT_AVAILABILITY: Final = "agent.availability"
+# The inbox's settings (inbox.admin_pages.services).
+TEAM_CHANGED: Final = "team.changed"
+LABEL_CHANGED: Final = "label.changed"
+CANNED_RESPONSE_CHANGED: Final = "canned_response.changed"
+BUSINESS_HOURS_CHANGED: Final = "business_hours.changed"
+AGENCY_CHANGED: Final = "agency.changed"
 
 ALL: Final = frozenset(
     {
@@ -42,5 +48,10 @@ ALL: Final = frozenset(
         CONVERSATION_READ,
         NOTE_ADDED,
         AGENT_AVAILABILITY,
+        TEAM_CHANGED,
+        LABEL_CHANGED,
+        CANNED_RESPONSE_CHANGED,
+        BUSINESS_HOURS_CHANGED,
+        AGENCY_CHANGED,
     }
 )

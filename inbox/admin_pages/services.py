@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from bsp import events
+from bsp.events import types
 from inbox import services as inbox_services
 from inbox.admin_pages import hours as hours_lib
 from inbox.models import (
@@ -35,11 +36,11 @@ from tenants.scoping import agency_scope
 from tenants.services import ApplicationError, ensure_agency_active
 
 # Event types of these services (README "Event stream"). Subject: the row's id.
-TEAM_CHANGED = "team.changed"
-LABEL_CHANGED = "label.changed"
-CANNED_RESPONSE_CHANGED = "canned_response.changed"
-BUSINESS_HOURS_CHANGED = "business_hours.changed"
-AGENCY_CHANGED = "agency.changed"
+TEAM_CHANGED = types.TEAM_CHANGED
+LABEL_CHANGED = types.LABEL_CHANGED
+CANNED_RESPONSE_CHANGED = types.CANNED_RESPONSE_CHANGED
+BUSINESS_HOURS_CHANGED = types.BUSINESS_HOURS_CHANGED
+AGENCY_CHANGED = types.AGENCY_CHANGED
 
 MIN_COOLDOWN_HOURS, MAX_COOLDOWN_HOURS = 1, 168
 
