@@ -64,6 +64,10 @@ def enqueue_delivery(message: Message) -> None:
 DRAIN_DEBOUNCE_SECONDS = 5
 
 
+def _drain_key(number_pk: int) -> str:
+    return f"civic:drain:{number_pk}"
+
+
 def schedule_drain(
     number_pk: int, agency_id: int, *, force: bool = False, countdown: float = 0
 ) -> None:
@@ -71,7 +75,7 @@ def schedule_drain(
     per few seconds (the drainer re-schedules itself while messages remain)."""
     from messaging.tasks import drain_phone_number
 
-    key = f"civic:drain:{number_pk}"
+    key = _drain_key(number_pk)
     client = redis_client()  # None in the Redis-less demo: no debounce there
     if force or client is None or client.set(key, 1, nx=True, ex=DRAIN_DEBOUNCE_SECONDS):
         drain_phone_number.apply_async(
@@ -632,6 +636,24 @@ def drain_phone_number(number_pk: int, *, seconds: float = DRAIN_SECONDS) -> Cou
             time.sleep(DRAIN_REFILL_PAUSE)
     counts["more"] = 1
     return counts
+
+
+def drain_finished(number_pk: int, agency_id: int) -> bool:
+    """The number's queue looked empty: free the wake-up key, *then* look once more. A
+    message queued before the key was freed (its wake-up swallowed by the debounce) is
+    seen now and gets a drainer; one queued after it wakes its own. Without this, the tail
+    of a campaign queued more slowly than it drains waited for the sweeper. Whether a
+    drainer was scheduled."""
+    client = redis_client()
+    if client is None:
+        return False  # no debounce without Redis: every queued message woke a drainer
+    client.delete(_drain_key(number_pk))
+    waiting = Message.objects.filter(
+        phone_number_id=number_pk, status=Message.Status.QUEUED, sender_type__in=BULK_SENDERS
+    ).exists()
+    if waiting:
+        schedule_drain(number_pk, agency_id)
+    return waiting
 
 
 def next_drain_in(counts: Counter) -> float | None:

@@ -51,6 +51,8 @@ def drain_phone_number(*, phone_number_pk: int, agency_id: int) -> None:
     countdown = delivery.next_drain_in(counts)
     if countdown is not None:
         delivery.schedule_drain(phone_number_pk, agency_id, force=True, countdown=countdown)
+    else:
+        delivery.drain_finished(phone_number_pk, agency_id)
     logger.info("drain_phone_number", extra={"phone_number_pk": phone_number_pk, **counts})
 
 

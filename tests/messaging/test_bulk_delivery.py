@@ -230,3 +230,30 @@ def test_a_status_that_arrived_before_the_wamid_was_recorded_is_applied_with_it(
         message = Message.objects.get(pk=row.id)
         assert (message.wamid, message.status) == ("wamid.early", "delivered")
         assert not ParkedStatus.objects.exists()
+
+
+def _bulk_tasks() -> list[str]:
+    return [
+        json.loads(raw)["headers"]["task"] for raw in delivery.redis_client().lrange("bulk", 0, -1)
+    ]
+
+
+def test_a_message_whose_wake_up_the_debounce_swallowed_gets_a_drainer_when_the_queue_empties(
+    agency_a, registered_number
+):
+    # A drainer emptied the queue while this message's wake-up was suppressed by the key.
+    delivery.redis_client().set(f"civic:drain:{registered_number.pk}", 1)
+    _queue_campaign(agency_a, registered_number, 1)
+    delivery.redis_client().delete("bulk")
+    with agency_scope(agency_a):
+        assert delivery.drain_finished(registered_number.pk, agency_a.pk) is True
+    assert _bulk_tasks() == ["messaging.drain_phone_number"]
+
+
+def test_an_empty_queue_frees_the_wake_up_key_and_schedules_nothing(agency_a, registered_number):
+    key = f"civic:drain:{registered_number.pk}"
+    delivery.redis_client().set(key, 1)
+    with agency_scope(agency_a):
+        assert delivery.drain_finished(registered_number.pk, agency_a.pk) is False
+    assert not delivery.redis_client().exists(key)
+    assert _bulk_tasks() == []
