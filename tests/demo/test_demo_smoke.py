@@ -232,3 +232,52 @@ def test_the_demo_answers_with_its_own_pages_and_serves_its_stylesheet_without_d
     assert stylesheet.headers["content-type"].startswith("text/css")
     assert docs_script.startswith("/static/")
     assert script.status_code == 200
+
+
+def _signed_in_agent(demo: Demo) -> httpx.Client:
+    password = re.search(r"agent@demo-county\.gov\s+password: (\S+)", demo.seed_output).group(1)
+    browser = httpx.Client(base_url=demo.base_url, follow_redirects=True, timeout=10)
+    login_page = browser.get("/accounts/login/")
+    browser.post(
+        "/accounts/login/",
+        data={
+            "login": "agent@demo-county.gov",
+            "password": password,
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+        },
+        headers={"Referer": str(login_page.url)},
+    )
+    return browser
+
+
+def test_the_agent_finds_a_citizens_conversation_in_the_demo_inbox_and_its_live_stream(demo):
+    written = httpx.post(
+        f"{demo.simulator_url}/_sim/inbound",
+        json={
+            "phone_number_id": DEMO_NUMBER,
+            "from": "14155550177",
+            "name": "Rui Tavares",
+            "type": "text",
+            "text": "Where do I renew a parking permit?",
+        },
+        timeout=10,
+    )
+    assert written.status_code == 201
+    assert _message_in_demo(demo, {"received"}, wamid=written.json()["message"]["id"])
+    browser = _signed_in_agent(demo)
+    try:
+        listing = browser.get("/inbox/", params={"q": "Rui", "status": "any"})
+        assert listing.status_code == 200
+        assert "Where do I renew a parking permit?" in listing.text
+        thread_url = re.search(r'href="(/inbox/c/\d+/)"', listing.text).group(1)
+        thread = browser.get(thread_url)
+        assert thread.status_code == 200
+        assert "Where do I renew a parking permit?" in thread.text
+        # The Redis-less demo's live stream polls the event table.
+        with browser.stream("GET", "/inbox/stream/") as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            first = next(stream.iter_lines())
+        assert first
+    finally:
+        browser.close()
