@@ -50,7 +50,13 @@
     document.addEventListener("civic:live", function (e) {
       var type = e.detail && e.detail.type;
       if (!type) return;
-      if (type.indexOf("message.") === 0 || type.indexOf("conversation.") === 0) refresh();
+      // What changes the list: a citizen's message, a reply, a conversation's handling.
+      // Delivery statuses do not (and a campaign's thousands of them must not make every
+      // open inbox re-render its list); nor do a campaign's own queued messages.
+      var payload = e.detail.payload || {};
+      var listed = type === "message.received" || type.indexOf("conversation.") === 0 ||
+        (type === "message.queued" && payload.sender_type !== "campaign");
+      if (listed) refresh();
       if (type === "message.received") announce("New message from a citizen.");
     });
   }
