@@ -22,7 +22,6 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from bsp.events.models import EventCounter
 from inbox.models import (
     AgentStatus,
     CannedResponse,
@@ -332,11 +331,8 @@ def thread_messages(
     messages = Message.objects.filter(conversation=conversation)
     if before:
         messages = messages.filter(pk__lt=before)
-    newest = list(
-        messages.select_related("sender_user", "sender_credential", "media", "template").order_by(
-            "-created_at", "-pk"
-        )[: THREAD_PAGE + 1]
-    )
+    # What each message shows (sender, media, template…) inbox.rendering loads in bulk.
+    newest = list(messages.order_by("-created_at", "-pk")[: THREAD_PAGE + 1])
     earlier = len(newest) > THREAD_PAGE
     return list(reversed(newest[:THREAD_PAGE])), earlier
 
@@ -431,15 +427,6 @@ def other_conversations(conversation: Conversation) -> list[Conversation]:
         .exclude(pk=conversation.pk)
         .select_related("phone_number")
         .order_by("-last_message_at")[:10]
-    )
-
-
-def stream_position(agency: Agency) -> int:
-    """The agency's last event sequence: a page rendered now has seen everything up to it,
-    so its live stream starts after it (nothing between render and connect is missed)."""
-    return (
-        EventCounter.objects.filter(agency=agency).values_list("last_sequence", flat=True).first()
-        or 0
     )
 
 

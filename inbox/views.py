@@ -17,10 +17,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from bsp.events.selectors import last_sequence
 from frontend.decorators import agency_perm_required
 from inbox import selectors, services
+from inbox.composer.context import composer_context
 from inbox.forms import AssignForm, ConsentForm, LabelsForm, NoteForm, StatusForm
 from inbox.models import Team
+from inbox.rendering import thread_items
 from inbox.services import InboxError
 from messaging.consent import record_consent
 from messaging.models import Consent, Conversation, Message
@@ -58,7 +61,7 @@ def conversations(request: MemberRequest) -> HttpResponse:
         found_by=found_by,
     )
     context: dict[str, Any] = {
-        "stream_after": selectors.stream_position(request.agency),
+        "stream_after": last_sequence(request.agency.pk),
         "filters": filters,
         "status_choices": [*Conversation.Status.choices, ("any", "Any status")],
         "page": page,
@@ -82,17 +85,15 @@ def conversations(request: MemberRequest) -> HttpResponse:
 
 
 def _thread_context(request: MemberRequest, conversation: Conversation) -> dict[str, Any]:
-    from inbox.rendering import thread_items
-
     found, earlier = selectors.thread_messages(conversation)
     agency = request.agency
     agency_labels = selectors.labels_of_agency(agency)
     chosen = selectors.label_ids_of(conversation)
     context: dict[str, Any] = {
-        "stream_after": selectors.stream_position(agency),
+        "stream_after": last_sequence(agency.pk),
         "conversation": conversation,
         "contact": conversation.contact,
-        "views": thread_items(found),
+        "views": thread_items(found, tz=request.agency.timezone),
         "earlier": earlier,
         "oldest": found[0].pk if found else None,
         "can_reply": request.membership.has_perm(Perm.REPLY),
@@ -113,8 +114,6 @@ def _thread_context(request: MemberRequest, conversation: Conversation) -> dict[
         "labels": [label for label in agency_labels if label.pk in chosen],
     }
     if context["can_reply"]:
-        from inbox.composer.context import composer_context
-
         context.update(composer_context(request, conversation))
     return context
 
@@ -135,14 +134,12 @@ def conversation(request: MemberRequest, pk: int) -> HttpResponse:
 @require_GET
 @agency_perm_required(Perm.VIEW_INBOX)
 def earlier_messages(request: MemberRequest, pk: int) -> HttpResponse:
-    from inbox.rendering import thread_items
-
     row = _conversation(request, pk)
     before = selectors.parse_id(request.GET.get("before"))
     found, earlier = selectors.thread_messages(row, before=before)
     context = {
         "conversation": row,
-        "views": thread_items(found),
+        "views": thread_items(found, tz=request.agency.timezone),
         "earlier": earlier,
         "oldest": found[0].pk if found else None,
     }
@@ -153,13 +150,11 @@ def earlier_messages(request: MemberRequest, pk: int) -> HttpResponse:
 @agency_perm_required(Perm.VIEW_INBOX)
 def message_fragment(request: MemberRequest, pk: int, message_pk: int) -> HttpResponse:
     """One message as the thread shows it (the live updates swap it in)."""
-    from inbox.rendering import thread_items
-
     row = _conversation(request, pk)
     message = Message.objects.filter(conversation=row, pk=message_pk).first()
     if message is None:
         raise Http404
-    views = thread_items([message])
+    views = thread_items([message], tz=request.agency.timezone)
     if not views:  # a reaction or edit notice: its target message is what changed
         raise Http404
     return render(request, "inbox/messages/message.html", {"view": views[0]})

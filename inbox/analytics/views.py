@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bsp.events.selectors import last_sequence
 from frontend.decorators import agency_perm_required
-from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.analytics import charts, selectors
 from inbox.analytics.forms import AnalyticsFilter
@@ -229,7 +229,7 @@ def supervisor(request: MemberRequest) -> HttpResponse:
         return _bulk_reassign(request)
     context = _supervisor_context(request)
     # The live stream starts after what the page shows (inbox/live, live.js).
-    context["stream_after"] = inbox_selectors.stream_position(request.agency)
+    context["stream_after"] = last_sequence(request.agency.pk)
     return render(request, "inbox/supervisor/page.html", context)
 
 

@@ -19,8 +19,7 @@ import redis.asyncio
 from asgiref.sync import sync_to_async
 
 from bsp.events.dispatch import channel
-from bsp.events.models import EventCounter
-from bsp.events.selectors import events_after
+from bsp.events.selectors import events_after, last_sequence
 from tenants.scoping import agency_scope
 
 logger = logging.getLogger(__name__)
@@ -55,13 +54,6 @@ class SourceLost(RuntimeError):
 def read_events(agency_id: int, after: int, limit: int) -> list[Message]:
     with agency_scope(agency_id):
         return events_after(agency_id, after, limit)
-
-
-def last_sequence(agency_id: int) -> int:
-    """The agency's latest committed sequence (0 before its first event)."""
-    with agency_scope(agency_id):
-        counter = EventCounter.objects.filter(agency_id=agency_id)
-        return counter.values_list("last_sequence", flat=True).first() or 0
 
 
 # thread_sensitive: the request's own thread (one per request under Django's ASGI handler),
