@@ -70,6 +70,17 @@ def can_be_assigned(agency: Agency, user: User) -> bool:
     return membership is not None and membership.has_perm(Perm.REPLY)
 
 
+def _may_assign(agency: Agency, by: User, assignee: User | None, team: Team | bool | None) -> bool:
+    """Anyone who answers may take a conversation; handing it to someone else, to nobody or
+    to a team takes the assign permission (the UI, the API and bulk actions alike)."""
+    membership = Membership.objects.filter(agency=agency, user=by).first()
+    if membership is None:
+        return False
+    if assignee == by and team is False:
+        return membership.has_perm(Perm.REPLY)
+    return membership.has_perm(Perm.ASSIGN)
+
+
 def assign(
     *,
     actor: Actor,
@@ -84,6 +95,8 @@ def assign(
     other than the one acting."""
     agency = conversation.agency
     ensure_agency_active(agency)
+    if by is not None and not _may_assign(agency, by, assignee, team):
+        raise InboxError("Only supervisors and admins assign to others.")
     if assignee is not None and not can_be_assigned(agency, assignee):
         raise InboxError(f"{assignee.email} cannot answer conversations in {agency.name}.")
     with transaction.atomic():

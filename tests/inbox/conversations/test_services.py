@@ -186,3 +186,11 @@ def test_opening_an_unread_conversation_zeroes_its_count_once(agency_a, conversa
         conversation.refresh_from_db()
     assert conversation.unread_count == 0
     assert len(events_of(agency_a, "conversation.read")) == 1
+
+
+def test_an_agent_cannot_hand_a_conversation_to_someone_else_through_the_service(
+    agency_a, conversation, agent
+):
+    colleague = MembershipFactory(agency=agency_a, role=Role.AGENT).user
+    with agency_scope(agency_a), pytest.raises(services.InboxError, match="Only supervisors"):
+        services.assign(actor=ACTOR, by=agent, conversation=conversation, assignee=colleague)
