@@ -26,5 +26,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("inbox/", include("inbox.urls")),
+    path("templates/", include("templates_mgr.urls")),
+    path("contacts/", include("messaging.consent.urls")),
+    path("optin/", include("messaging.consent.public_urls")),  # public: no sign-in
+    path("campaigns/", include("messaging.campaigns.urls")),
     path("", include("frontend.urls")),
 ]

@@ -24,9 +24,12 @@ class Perm(StrEnum):
     REPLY = "reply"
     ASSIGN = "assign"
     MANAGE_TEAMS = "manage_teams"
-    MANAGE_TEMPLATES = "manage_templates"
-    MANAGE_CONTACTS = "manage_contacts"  # opt-ins, opt-outs, imports
-    RUN_CAMPAIGNS = "run_campaigns"
+    VIEW_TEMPLATES = "view_templates"
+    MANAGE_TEMPLATES = "manage_templates"  # create, edit, submit, delete
+    VIEW_CONTACTS = "view_contacts"  # contacts and their consent history
+    MANAGE_CONTACTS = "manage_contacts"  # opt-ins, opt-outs, imports, consent topics
+    VIEW_CAMPAIGNS = "view_campaigns"
+    RUN_CAMPAIGNS = "run_campaigns"  # create, schedule, pause, resume, cancel
     MANAGE_RECORDS = "manage_records"  # retention, holds, exports, FOIA
     VIEW_AUDIT = "view_audit"
     MANAGE_API_KEYS = "manage_api_keys"
@@ -34,7 +37,15 @@ class Perm(StrEnum):
 
 
 _AGENT = {Perm.VIEW_AGENCY, Perm.VIEW_INBOX, Perm.REPLY}
-_SUPERVISOR = _AGENT | {Perm.ASSIGN, Perm.MANAGE_TEAMS, Perm.VIEW_AUDIT}
+# Supervisors see the agency's templates, contacts and campaigns; only admins change them.
+_SUPERVISOR = _AGENT | {
+    Perm.ASSIGN,
+    Perm.MANAGE_TEAMS,
+    Perm.VIEW_AUDIT,
+    Perm.VIEW_TEMPLATES,
+    Perm.VIEW_CONTACTS,
+    Perm.VIEW_CAMPAIGNS,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.AGENCY_ADMIN: frozenset(Perm) - {Perm.MANAGE_RECORDS},

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "bsp.events",
     "records",
     "messaging",
+    "messaging.campaigns",
     "templates_mgr",
     "inbox",
     "inbox.analytics",

@@ -1,0 +1,1 @@
+"""Campaigns (broadcasts): an approved template to an audience of opted-in citizens."""
