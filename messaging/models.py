@@ -65,6 +65,9 @@ class Consent(AgencyOwnedModel):
         STAFF = "staff", "Recorded by staff"
         API = "api", "API"
         WEB_FORM = "web_form", "Web form"
+        SMS_KEYWORD = "sms_keyword", "Keyword in a text message (SMS)"
+        PAPER = "paper", "Paper form (recorded by staff)"
+        PHONE = "phone", "Phone call (recorded by staff)"
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
     topic = models.CharField(max_length=64, blank=True)
@@ -178,6 +181,10 @@ class Message(AgencyOwnedModel):
         DELIVERED = "delivered", "Delivered"
         READ = "read", "Read"
         FAILED = "failed", "Failed"
+        # Bulk (campaign) messages only: not sent while their campaign is paused, and never
+        # sent once withdrawn (campaign cancelled, or the citizen opted out before the send).
+        HELD = "held", "Held (campaign paused)"
+        CANCELLED = "cancelled", "Cancelled before sending"
 
     class SenderType(models.TextChoices):
         CONTACT = "contact", "Citizen"
