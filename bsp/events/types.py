@@ -29,6 +29,23 @@ LABEL_CHANGED: Final = "label.changed"
 CANNED_RESPONSE_CHANGED: Final = "canned_response.changed"
 BUSINESS_HOURS_CHANGED: Final = "business_hours.changed"
 AGENCY_CHANGED: Final = "agency.changed"
+# Consent (messaging.consent.services): a batch of imported opt-ins (one event per batch,
+# its contacts by topic in the payload), and a consent topic created or changed.
+CONSENT_IMPORTED: Final = "consent.imported"
+CONSENT_TOPIC_CHANGED: Final = "consent_topic.changed"
+# Campaigns (messaging.campaigns.services; campaign.progress from its stream consumer,
+# at most once a second per campaign). Subject {"campaign": id}.
+CAMPAIGN_CHANGED: Final = "campaign.changed"
+CAMPAIGN_SCHEDULED: Final = "campaign.scheduled"
+CAMPAIGN_STARTED: Final = "campaign.started"
+CAMPAIGN_QUEUED: Final = "campaign.queued"  # one chunk of recipients queued or skipped
+CAMPAIGN_PAUSED: Final = "campaign.paused"
+CAMPAIGN_RESUMED: Final = "campaign.resumed"
+CAMPAIGN_CANCELLED: Final = "campaign.cancelled"
+CAMPAIGN_COMPLETED: Final = "campaign.completed"
+CAMPAIGN_FAILED: Final = "campaign.failed"
+CAMPAIGN_PROGRESS: Final = "campaign.progress"
+PRICING_CHANGED: Final = "pricing.changed"
 
 ALL: Final = frozenset(
     {
@@ -53,5 +70,16 @@ ALL: Final = frozenset(
         CANNED_RESPONSE_CHANGED,
         BUSINESS_HOURS_CHANGED,
         AGENCY_CHANGED,
+        CAMPAIGN_CHANGED,
+        CAMPAIGN_SCHEDULED,
+        CAMPAIGN_STARTED,
+        CAMPAIGN_QUEUED,
+        CAMPAIGN_PAUSED,
+        CAMPAIGN_RESUMED,
+        CAMPAIGN_CANCELLED,
+        CAMPAIGN_COMPLETED,
+        CAMPAIGN_FAILED,
+        CAMPAIGN_PROGRESS,
+        PRICING_CHANGED,
     }
 )
