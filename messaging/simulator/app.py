@@ -32,6 +32,7 @@ from messaging.simulator.config import (
     config_to_dict,
     load_config,
 )
+from messaging.simulator.emissions import replay_statuses
 from messaging.simulator.engine import Simulator
 from messaging.simulator.graph import GraphError, invalid_parameter, unknown_object
 from messaging.simulator.state import PhoneNumber
@@ -582,6 +583,56 @@ async def sim_scenarios(request: Request) -> Response:
     return JSONResponse({"started": True}, status_code=202)
 
 
+@control
+async def sim_emissions(request: Request) -> Response:
+    """When each status webhook was posted (``emissions.EmissionLog``), and what is still
+    waiting in the dispatcher's lanes and timers."""
+    dispatcher = _sim(request).dispatcher
+    params = request.query_params
+    data = dispatcher.emissions.as_json(params.get("status"), int(params.get("offset", 0)))
+    return JSONResponse(
+        {
+            "counts": dispatcher.emissions.counts(),
+            "pending": dispatcher.pending(),
+            "dropped": dispatcher.dropped,
+            "data": data,
+        }
+    )
+
+
+@control
+async def sim_replay_statuses(request: Request) -> Response:
+    """Status webhooks for messages the simulator never sent (``emissions.replay_statuses``):
+    ``{"rate": per second, "messages": [{"wamid", "wa_id", "biz_opaque_callback_data"}]}``."""
+    sim = _sim(request)
+    number = _number_or_404(sim, request.path_params["number_id"])
+    body = await request.json()
+    messages = list(body["messages"])
+    replay_statuses(sim, number, messages, float(body.get("rate", 1000)))
+    return JSONResponse({"planned": len(messages)}, status_code=202)
+
+
+@control
+async def sim_repeated_recipients(request: Request) -> Response:
+    """How many messages of a type the number sent, and the recipients who got more than one
+    (a duplicated campaign send shows here without listing every message)."""
+    sim = _sim(request)
+    number = _number_or_404(sim, request.path_params["number_id"])
+    kind = request.query_params.get("type")
+    per_recipient: dict[str, int] = {}
+    for message in sim.state.sent.get(number.id, []):
+        if kind in (None, message.type):
+            per_recipient[message.wa_id] = per_recipient.get(message.wa_id, 0) + 1
+    repeated = {wa_id: n for wa_id, n in per_recipient.items() if n > 1}
+    return JSONResponse(
+        {
+            "sent": sum(per_recipient.values()),
+            "recipients": len(per_recipient),
+            "repeated": repeated,
+        }
+    )
+
+
 # ---- app factory -------------------------------------------------------------------------------
 
 CONTROL_ROUTES = [
@@ -602,6 +653,9 @@ CONTROL_ROUTES = [
     Route("/_sim/templates/{template_id}/status", sim_template_status, methods=["POST"]),
     Route("/_sim/webhooks", sim_webhooks),
     Route("/_sim/scenarios", sim_scenarios, methods=["POST"]),
+    Route("/_sim/emissions", sim_emissions),
+    Route("/_sim/phone_numbers/{number_id}/replay", sim_replay_statuses, methods=["POST"]),
+    Route("/_sim/phone_numbers/{number_id}/repeated", sim_repeated_recipients),
 ]
 
 GRAPH_ROUTES = [

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from messaging.simulator.config import WebhookConfig
+from messaging.simulator.emissions import EmissionLog
 from messaging.simulator.graph import meta_json
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class WebhookDispatcher:
         self.dropped = 0
         self._client: httpx.AsyncClient | None = None
         self.closed = False  # after reset, timers of the old state must not deliver
+        self.emissions = EmissionLog()  # when each status was posted (bench/campaign_loop.py)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -181,13 +183,18 @@ class WebhookDispatcher:
                 batch = [first]
                 while len(batch) < self.config.batch_max and not lane.queue.empty():
                     batch.append(lane.queue.get_nowait())
-                await self._deliver(target, meta_json(build_envelope(batch)), len(batch))
+                posted_at = await self._deliver(
+                    target, meta_json(build_envelope(batch)), len(batch)
+                )
+                if posted_at is not None:
+                    self.emissions.record(batch, posted_at)
             except Exception:
                 logger.exception("webhook lane crashed for %s", target.url)
             finally:
                 lane.busy = False
 
-    async def _deliver(self, target: Target, body: bytes, count: int) -> None:
+    async def _deliver(self, target: Target, body: bytes, count: int) -> float | None:
+        """When the POST that succeeded started (wall clock), or None if it was dropped."""
         headers = {
             "Content-Type": "application/json",
             "X-Hub-Signature-256": sign(body, target.app_secret),
@@ -196,6 +203,7 @@ class WebhookDispatcher:
         attempt = 0
         while True:
             attempt += 1
+            posted_at = time.time()
             status, error = await self._post(target.url, body, headers)
             self.deliveries.append(
                 {
@@ -211,11 +219,11 @@ class WebhookDispatcher:
                 }
             )
             if status == 200:
-                return
+                return posted_at
             if attempt >= self.config.max_attempts:
                 self.dropped += count
                 logger.warning("dropping %d webhook events for %s", count, target.url)
-                return
+                return None
             delay = self.config.retry_base * self.config.retry_factor ** (attempt - 1)
             await asyncio.sleep(min(self.config.retry_max_delay, delay))
 
