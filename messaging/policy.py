@@ -15,12 +15,15 @@ agent understands. The rules (../shared/cloud-api.md §7):
 - no_opt_in / opted_out: business-initiated messages only to opted-in contacts; and no
   marketing template to a citizen who turned marketing messages off in WhatsApp itself
   (``check_marketing_preference``; Meta would fail it with 131050, window or not);
+- marketing_unavailable: no marketing template to a US number (Meta stopped delivering them
+  on April 1, 2025: 131049);
 - tier_limit: business-initiated messages reach at most the portfolio's messaging limit of
   unique contacts in a moving 24 h.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -31,25 +34,19 @@ from typing import Any, NoReturn
 import phonenumbers
 from django.utils import timezone
 
-from messaging import wa_ids
-from messaging.models import Consent, Contact, Conversation, Message
+from messaging import reach, wa_ids
+from messaging.models import Consent, Contact, Conversation
 from messaging.whatsapp import builders
 from messaging.whatsapp.templates import normalize_language
 from templates_mgr.models import MessageTemplate
-from tenants.models import Agency, BusinessPortfolio, PhoneNumber, WhatsAppBusinessAccount
+from tenants.models import Agency, PhoneNumber, WhatsAppBusinessAccount
 from tenants.services import AgencySuspended, ensure_agency_active
 
 WINDOW = timedelta(hours=24)
 # `user_preferences` webhooks (the citizen tapped "Stop promotions" / "Resume" inside
 # WhatsApp) are recorded as consent on this topic by messaging.webhooks.inbound.
 WHATSAPP_MARKETING_TOPIC = "whatsapp:marketing"
-TIER_LIMITS: dict[str, int | None] = {
-    BusinessPortfolio.MessagingLimitTier.TIER_250: 250,
-    BusinessPortfolio.MessagingLimitTier.TIER_2K: 2_000,
-    BusinessPortfolio.MessagingLimitTier.TIER_10K: 10_000,
-    BusinessPortfolio.MessagingLimitTier.TIER_100K: 100_000,
-    BusinessPortfolio.MessagingLimitTier.UNLIMITED: None,
-}
+TIER_LIMITS = reach.TIER_LIMITS
 
 
 class Rule(StrEnum):
@@ -62,6 +59,7 @@ class Rule(StrEnum):
     TEMPLATE_PARAMS = "template_params"
     NO_OPT_IN = "no_opt_in"
     OPTED_OUT = "opted_out"
+    MARKETING_UNAVAILABLE = "marketing_unavailable"
     TIER_LIMIT = "tier_limit"
 
 
@@ -301,31 +299,98 @@ def latest_consent(contact: Contact, topic: str) -> Consent | None:
     return contact.consents.filter(topic=topic).order_by("-recorded_at", "-pk").first()
 
 
+# The newest-consent rule, shared by the per-message check below and the campaigns' bulk
+# check (messaging.campaigns.audience), which computes the newest record of each topic for a
+# whole audience in one query and hands the statuses here.
+CONSENT_ORDER = ("-recorded_at", "-pk")  # the newest record decides
+
+
+def consent_rule(general: str | None, specific: str | None, topic: str) -> Rule | None:
+    """Which rule the newest general ("") and topic consent statuses break, if any.
+
+    Opt-out of everything wins; then the topic's own record; then the general opt-in."""
+    if general == Consent.Status.OPTED_OUT:
+        return Rule.OPTED_OUT
+    if topic and specific == Consent.Status.OPTED_OUT:
+        return Rule.OPTED_OUT
+    decisive = (specific if topic else None) or general
+    if decisive != Consent.Status.OPTED_IN:
+        return Rule.NO_OPT_IN
+    return None
+
+
+def marketing_turned_off(template: MessageTemplate, whatsapp_marketing: str | None) -> bool:
+    """A marketing template to a citizen whose newest ``WHATSAPP_MARKETING_TOPIC`` record is
+    an opt-out (Meta would fail it with 131050, window or not)."""
+    return (
+        template.category == MessageTemplate.Category.MARKETING
+        and whatsapp_marketing == Consent.Status.OPTED_OUT
+    )
+
+
+# Meta stopped delivering marketing templates to US numbers (+1 with a US area code) on
+# April 1, 2025; they fail with 131049. Canada shares +1 but is not affected: the check is
+# on the region libphonenumber gives the number.
+US_MARKETING_PAUSED_SINCE = datetime(2025, 4, 1, tzinfo=UTC)
+
+
+_US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
+
+
+@functools.cache
+def _nanp_region(area: str) -> str | None:
+    """The region of a +1 area code (all its numbers share it): cached, so a campaign's
+    100,000 numbers cost a few hundred parses, not 100,000."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(f"+1{area}2345678", None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def is_us_number(wa_id: str) -> bool:
+    """+1 and not Canada or the Caribbean: a US area code, or one we cannot place."""
+    if not wa_id.startswith("1"):
+        return False
+    region = _nanp_region(wa_id[1:4])
+    return region is None or region in _US_REGIONS
+
+
+def us_marketing_blocked(template: MessageTemplate, wa_id: str) -> bool:
+    return template.category == MessageTemplate.Category.MARKETING and is_us_number(wa_id)
+
+
 def check_opt_in(contact: Contact, topic: str) -> None:
     """Opt-out of everything wins; then the topic's own record; then the general opt-in."""
     general = latest_consent(contact, "")
     specific = latest_consent(contact, topic) if topic else None
-    if general is not None and general.status == Consent.Status.OPTED_OUT:
+    rule = consent_rule(
+        general.status if general else None, specific.status if specific else None, topic
+    )
+    if rule is None:
+        return
+    if (
+        rule == Rule.OPTED_OUT
+        and general is not None
+        and general.status == Consent.Status.OPTED_OUT
+    ):
         raise SendRefused(
             Rule.OPTED_OUT,
             "This person opted out of messages from the agency.",
             opted_out_at=general.recorded_at.isoformat(),
         )
-    if specific is not None and specific.status == Consent.Status.OPTED_OUT:
+    if rule == Rule.OPTED_OUT and specific is not None:
         raise SendRefused(
             Rule.OPTED_OUT,
             f"This person opted out of “{topic}” messages.",
             topic=topic,
             opted_out_at=specific.recorded_at.isoformat(),
         )
-    consent = specific or general
-    if consent is None or consent.status != Consent.Status.OPTED_IN:
-        raise SendRefused(
-            Rule.NO_OPT_IN,
-            "This person has not agreed to receive messages from the agency, so only a reply "
-            "to their own message can be sent.",
-            topic=topic or None,
-        )
+    raise SendRefused(
+        Rule.NO_OPT_IN,
+        "This person has not agreed to receive messages from the agency, so only a reply "
+        "to their own message can be sent.",
+        topic=topic or None,
+    )
 
 
 def check_marketing_preference(contact: Contact, template: MessageTemplate) -> None:
@@ -334,7 +399,7 @@ def check_marketing_preference(contact: Contact, template: MessageTemplate) -> N
     if template.category != MessageTemplate.Category.MARKETING:
         return
     latest = latest_consent(contact, WHATSAPP_MARKETING_TOPIC)
-    if latest is not None and latest.status == Consent.Status.OPTED_OUT:
+    if latest is not None and marketing_turned_off(template, latest.status):
         raise SendRefused(
             Rule.OPTED_OUT,
             "This person turned off marketing messages from the agency in WhatsApp, so "
@@ -346,21 +411,33 @@ def check_marketing_preference(contact: Contact, template: MessageTemplate) -> N
         )
 
 
+def check_marketing_destination(contact: Contact, template: MessageTemplate) -> None:
+    """No marketing template to a US number: Meta stopped delivering them (131049)."""
+    if us_marketing_blocked(template, contact.wa_id or ""):
+        raise SendRefused(
+            Rule.MARKETING_UNAVAILABLE,
+            f"Meta has not delivered marketing templates to US (+1) numbers since "
+            f"April 1, 2025, so “{template.name}” cannot be sent to this person; a utility "
+            "template can.",
+            template=template.name,
+        )
+
+
 def check_tier(number: PhoneNumber, contact: Contact, now: datetime) -> None:
     """Unique contacts reached by business-initiated messages in a moving 24 h, per
-    business portfolio (shared by all its numbers). Call under the portfolio's row lock."""
+    business portfolio (shared by all its numbers), from the maintained count
+    (``messaging.reach``). Call under ``reach.lock`` and record the reach
+    (``reach.record_reached``) in the same transaction."""
     portfolio = number.waba.portfolio
+    portfolio_id = portfolio.pk if portfolio else None
     limit = TIER_LIMITS.get(portfolio.messaging_limit_tier) if portfolio else 250
     if limit is None:
         return
-    recent = Message.objects.filter(
-        business_initiated=True,
-        created_at__gt=now - WINDOW,
-        phone_number__waba__portfolio=portfolio,
-    ).exclude(status=Message.Status.FAILED)
-    if recent.filter(contact=contact).exists():
+    if not reach.not_reached(portfolio_id, [contact.pk], now):
         return  # already counted in this 24 h
-    reached = recent.values("contact_id").distinct().count()
+    reached = reach.reached_count(portfolio_id, now)
+    if reached >= limit and reach.reconcile(portfolio_id, now):
+        reached = reach.reached_count(portfolio_id, now)  # slots of failed sends came back
     if reached >= limit:
         raise SendRefused(
             Rule.TIER_LIMIT,

@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from bsp import events
 from bsp.events import types
-from messaging import delivery, policy, previews
+from messaging import delivery, policy, previews, reach
 from messaging.models import Contact, Conversation, Message
 from messaging.policy import SendRefused
 from messaging.whatsapp import builders
 from records.audit import Actor, record_event
-from tenants.models import Agency, ApiCredential, BusinessPortfolio, PhoneNumber
+from tenants.models import Agency, ApiCredential, PhoneNumber
 from tenants.scoping import agency_scope
 
 
@@ -148,7 +148,11 @@ def _check_and_queue(
         sender_user=sender.user,
         sender_credential=sender.credential,
         campaign_id=sender.campaign_id,
+        route=delivery.route_for(agency, decision.template),
     )
+    if decision.business_initiated:
+        # With the message, in its transaction, under the portfolio's lock (check_tier).
+        reach.record_reached(number.waba.portfolio_id, [contact.pk], row.created_at)
     Conversation.objects.filter(pk=conversation.pk).update(**_conversation_moves(sender, row, now))
     if sender.type in _ANSWERS:
         record_event(
@@ -220,14 +224,14 @@ def _check_content(
     policy.check_template_parameters(template, message)
     # Meta refuses marketing to a citizen who turned it off, window open or not (131050).
     policy.check_marketing_preference(contact, template)
+    policy.check_marketing_destination(contact, template)
     if policy.window_is_open(conversation, now):
         policy.check_restrictions(number, now, business_initiated=False)
         return policy.SendDecision(business_initiated=False, template=template)
     policy.check_opt_in(contact, template.topic)
     policy.check_restrictions(number, now, business_initiated=True)
-    if number.waba.portfolio_id:
-        # Serializes business-initiated sends of one portfolio, so the reach count is exact.
-        BusinessPortfolio.objects.select_for_update().get(pk=number.waba.portfolio_id)
+    # Serializes business-initiated sends of one portfolio, so the reach count is exact.
+    reach.lock(number.waba.portfolio_id)
     policy.check_tier(number, contact, now)
     return policy.SendDecision(business_initiated=True, template=template)
 
