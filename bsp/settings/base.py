@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "records",
     "messaging",
     "messaging.campaigns",
+    "messaging.consent",
     "templates_mgr",
     "inbox",
     "inbox.analytics",

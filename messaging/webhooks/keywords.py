@@ -10,6 +10,15 @@ allowed because the citizen has just opened the 24-hour window. START/UNSTOP/ALT
 in only where the agency allows it (``Agency.keyword_opt_in_allowed``); otherwise nothing
 changes and the reply says how to opt in. The reply is in Spanish for a Spanish keyword.
 
+Topic keywords (``messaging.consent.models.ConsentTopic.keywords``, e.g. "ALERTS") opt a
+citizen in to that topic; "STOP ALERTS" (or "BAJA ALERTS") opts them out of it alone. The
+hosted opt-in page's wa.me link pre-fills the topic keyword. A topic opt-in after an opt-out
+follows the same ``keyword_opt_in_allowed`` rule as START.
+
+Every change is recorded through ``messaging.consent.services.record_consent`` (the one
+writer: audit, event, and an opt-out withdraws the citizen's waiting business-initiated
+messages in the same transaction).
+
 Contract: the inbound handler asks ``match_content`` of each new text or quick reply, and
 runs ``apply_keyword(message, agency=)`` inside its transaction once for each newly stored
 message that is a keyword (a redelivered webhook never gets here)."""
@@ -23,15 +32,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.utils import timezone
-
-from bsp import events
-from bsp.events import types
 from messaging import services
+from messaging.consent import selectors as consent_selectors
+from messaging.consent.services import record_consent
 from messaging.models import Consent, Message
 from messaging.policy import SendRefused
 from messaging.whatsapp import builders
-from records.audit import Actor, record_event
+from records.audit import Actor
 from tenants.models import Agency
 
 logger = logging.getLogger(__name__)
@@ -61,6 +68,11 @@ OPT_OUT_KEYWORDS: dict[str, str] = {
 # ALTA ("darse de alta") is the usual Spanish counterpart of BAJA in SMS short codes.
 OPT_IN_KEYWORDS: dict[str, str] = {"START": "en", "UNSTOP": "en", "ALTA": "es"}
 
+# "STOP ALERTS", "BAJA ALERTS": the opt-out words that take a topic keyword after them.
+TOPIC_STOP_WORDS: dict[str, str] = {"STOP": "en", "UNSUBSCRIBE": "en", "BAJA": "es", "ALTO": "es"}
+# A topic keyword is a short message: longer texts are never looked up.
+TOPIC_KEYWORD_MAX = 40
+
 _EDGE_PUNCTUATION = ".,;:!¡?¿\"'()[]"
 _SPACES = re.compile(r"\s+")
 
@@ -71,6 +83,7 @@ class KeywordMatch:
     keyword: str  # normalized
     language: str  # "en" or "es"
     text: str  # what the citizen sent
+    topic: str = ""  # a topic keyword's topic slug ("" = everything)
 
 
 def normalize(text: str) -> str:
@@ -78,10 +91,16 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip().strip(_EDGE_PUNCTUATION).strip().upper()
 
 
-def match(texts: Iterable[str], extra_opt_out: Iterable[str] = ()) -> KeywordMatch | None:
-    """The first of ``texts`` that is, as a whole, an opt-out or opt-in keyword."""
+def match(
+    texts: Iterable[str],
+    extra_opt_out: Iterable[str] = (),
+    topic_keywords: dict[str, str] | None = None,
+) -> KeywordMatch | None:
+    """The first of ``texts`` that is, as a whole, an opt-out or opt-in keyword.
+    ``topic_keywords``: upper-case keyword → topic slug."""
     extra = {normalize(str(word)) for word in extra_opt_out if isinstance(word, str)}
     extra.discard("")
+    topic_keywords = topic_keywords or {}
     for text in texts:
         word = normalize(text)
         if word in OPT_OUT_KEYWORDS:
@@ -90,6 +109,12 @@ def match(texts: Iterable[str], extra_opt_out: Iterable[str] = ()) -> KeywordMat
             return KeywordMatch(Action.OPT_OUT, word, "en", text)
         if word in OPT_IN_KEYWORDS:
             return KeywordMatch(Action.OPT_IN, word, OPT_IN_KEYWORDS[word], text)
+        if word in topic_keywords:
+            return KeywordMatch(Action.OPT_IN, word, "en", text, topic_keywords[word])
+        stop, _, rest = word.partition(" ")
+        if stop in TOPIC_STOP_WORDS and rest in topic_keywords:
+            language = TOPIC_STOP_WORDS[stop]
+            return KeywordMatch(Action.OPT_OUT, word, language, text, topic_keywords[rest])
     return None
 
 
@@ -113,7 +138,15 @@ def texts_of(kind: str, content: dict[str, Any] | None) -> list[str]:
 def match_content(kind: str, content: dict[str, Any] | None, agency: Agency) -> KeywordMatch | None:
     """The keyword a message of this type and content is, for this agency, if any."""
     extra = agency.extra_opt_out_keywords
-    return match(texts_of(kind, content), extra if isinstance(extra, list) else ())
+    texts = texts_of(kind, content)
+    return match(texts, extra if isinstance(extra, list) else (), _topic_keywords(agency, texts))
+
+
+def _topic_keywords(agency: Agency, texts: list[str]) -> dict[str, str]:
+    """The agency's topic keywords, looked up only for a short message (most are not)."""
+    if not any(0 < len(normalize(text)) <= TOPIC_KEYWORD_MAX for text in texts):
+        return {}
+    return {word: t.slug for word, t in consent_selectors.keyword_topics(agency).items()}
 
 
 def apply_keyword(message: Message, *, agency: Agency) -> KeywordMatch | None:
@@ -121,7 +154,9 @@ def apply_keyword(message: Message, *, agency: Agency) -> KeywordMatch | None:
     found = match_content(message.type, message.content, agency)
     if found is None:
         return None
-    if found.action == Action.OPT_OUT:
+    if found.topic:
+        reply = _apply_topic_keyword(message, agency, found)
+    elif found.action == Action.OPT_OUT:
         _record(message, found, Consent.Status.OPTED_OUT)
         reply = _opted_out_reply(agency, found.language)
     elif agency.keyword_opt_in_allowed:
@@ -133,13 +168,41 @@ def apply_keyword(message: Message, *, agency: Agency) -> KeywordMatch | None:
     return found
 
 
+def _apply_topic_keyword(message: Message, agency: Agency, found: KeywordMatch) -> str:
+    topic = consent_selectors.topic_by_slug(agency, found.topic)
+    name = topic.name if topic is not None else found.topic
+    if found.action == Action.OPT_OUT:
+        _record(message, found, Consent.Status.OPTED_OUT)
+        return _topic_opted_out_reply(agency, name, found)
+    state = consent_selectors.state_of(message.contact, found.topic)
+    if state == consent_selectors.State.OPTED_OUT and not agency.keyword_opt_in_allowed:
+        return _opt_in_elsewhere_reply(agency, found.language)
+    _record(message, found, Consent.Status.OPTED_IN)
+    if consent_selectors.state_of(message.contact, "") == consent_selectors.State.OPTED_OUT:
+        # The opt-out of everything still wins: say so rather than promise messages.
+        return (
+            f"You asked for {name} from {agency.name}, but you opted out of all our messages "
+            "earlier. Reply START to receive messages again."
+        )
+    return (
+        f"You will receive {name} from {agency.name} on WhatsApp. "
+        f"Reply STOP {found.keyword} to stop them."
+    )
+
+
+def _topic_opted_out_reply(agency: Agency, name: str, found: KeywordMatch) -> str:
+    if found.language == "es":
+        return f"Ya no recibirá {name} de {agency.name} por WhatsApp."
+    return f"You will no longer receive {name} from {agency.name} on WhatsApp."
+
+
 def _record(message: Message, found: KeywordMatch, status: str) -> Consent:
-    consent = Consent.objects.create(
-        agency_id=message.agency_id,
-        contact_id=message.contact_id,
-        topic="",
+    return record_consent(
+        actor=Actor.system(COMPONENT),
+        contact=message.contact,
         status=status,
         source=Consent.Source.KEYWORD,
+        topic=found.topic,
         evidence={
             "message_id": message.pk,
             "wamid": message.wamid,
@@ -147,27 +210,11 @@ def _record(message: Message, found: KeywordMatch, status: str) -> Consent:
             "keyword": found.keyword,
         },
         # The citizen's own time: a late-delivered STOP does not outrank a newer opt-in.
-        recorded_at=min(message.received_at or timezone.now(), timezone.now()),
+        recorded_at=message.received_at,
+        subject={"message": message.pk},
+        # A citizen's STOP is recorded even while the agency is suspended.
+        require_active_agency=False,
     )
-    record_event(
-        agency_id=message.agency_id,
-        actor=Actor.system(COMPONENT),
-        action=f"consent.{status}",
-        target=consent,
-        changes={"contact": message.contact_id, "topic": "", "source": "keyword"},
-    )
-    events.publish(
-        agency_id=message.agency_id,
-        type=types.CONSENT_CHANGED,
-        subject={"consent": consent.pk, "contact": message.contact_id, "message": message.pk},
-        payload={
-            "status": status,
-            "topic": "",
-            "source": Consent.Source.KEYWORD.value,
-            "recorded_at": consent.recorded_at,
-        },
-    )
-    return consent
 
 
 def _send_reply(message: Message, agency: Agency, body: str) -> None:
