@@ -33,6 +33,8 @@ AGENCY_CHANGED: Final = "agency.changed"
 # its contacts by topic in the payload), and a consent topic created or changed.
 CONSENT_IMPORTED: Final = "consent.imported"
 CONSENT_TOPIC_CHANGED: Final = "consent_topic.changed"
+# A CSV import of opt-ins previewed, started, committed or discarded (not its progress).
+CONSENT_IMPORT_CHANGED: Final = "consent_import.changed"
 # Campaigns (messaging.campaigns.services; campaign.progress from its stream consumer,
 # at most once a second per campaign). Subject {"campaign": id}.
 CAMPAIGN_CHANGED: Final = "campaign.changed"
@@ -70,6 +72,9 @@ ALL: Final = frozenset(
         CANNED_RESPONSE_CHANGED,
         BUSINESS_HOURS_CHANGED,
         AGENCY_CHANGED,
+        CONSENT_IMPORTED,
+        CONSENT_TOPIC_CHANGED,
+        CONSENT_IMPORT_CHANGED,
         CAMPAIGN_CHANGED,
         CAMPAIGN_SCHEDULED,
         CAMPAIGN_STARTED,
