@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 
 # Tests must not pick up a developer's .env or demo database.
 os.environ.setdefault("DATABASE_URL", "postgres://civic_app@127.0.0.1:5432/civic_relay")
@@ -11,8 +12,28 @@ os.environ.setdefault("DATABASE_URL", "postgres://civic_app@127.0.0.1:5432/civic
 # so a REDIS_URL that this module chose (not one a developer or a test gave) is chosen again
 # for this worker.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+
+
+def _first_redis_db() -> int:
+    """10 (workers use 10-15), unless the local Redis has thousands of databases (a shared
+    development machine: ``redis-server --databases 4096``): then a block of six chosen by
+    the test database's name, so that test runs on different databases at the same time do
+    not share queues and keys either."""
+    try:
+        import redis
+
+        local = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
+        databases = int(local.config_get("databases").get("databases", 16))
+    except Exception:  # no Redis yet: the tests will say so themselves
+        return 10
+    if databases < 4096:
+        return 10
+    name = os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
+    return 16 + zlib.crc32(name.encode()) % ((databases - 16) // 6) * 6
+
+
 if os.environ.get("REDIS_URL") in (None, os.environ.get("CIVIC_TEST_REDIS_URL_CHOSEN")):
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{10 + int(_worker or 0) % 6}"
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{_first_redis_db() + int(_worker or 0) % 6}"
     os.environ["CIVIC_TEST_REDIS_URL_CHOSEN"] = os.environ["REDIS_URL"]
 
 from .base import *  # noqa: E402
