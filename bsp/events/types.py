@@ -29,6 +29,11 @@ LABEL_CHANGED: Final = "label.changed"
 CANNED_RESPONSE_CHANGED: Final = "canned_response.changed"
 BUSINESS_HOURS_CHANGED: Final = "business_hours.changed"
 AGENCY_CHANGED: Final = "agency.changed"
+# The template manager (templates_mgr.services): a draft saved or a new version, a template
+# deleted, a header sample uploaded (status changes stay ``template.status``); the agency's
+# banned terms for the pre-screen.
+TEMPLATE_CHANGED: Final = "template.changed"
+BANNED_TERM_CHANGED: Final = "banned_term.changed"
 # Consent (messaging.consent.services): a batch of imported opt-ins (one event per batch,
 # its contacts by topic in the payload), and a consent topic created or changed.
 CONSENT_IMPORTED: Final = "consent.imported"
@@ -72,6 +77,8 @@ ALL: Final = frozenset(
         CANNED_RESPONSE_CHANGED,
         BUSINESS_HOURS_CHANGED,
         AGENCY_CHANGED,
+        TEMPLATE_CHANGED,
+        BANNED_TERM_CHANGED,
         CONSENT_IMPORTED,
         CONSENT_TOPIC_CHANGED,
         CONSENT_IMPORT_CHANGED,
