@@ -1,3 +1,5 @@
+"""Campaigns (broadcasts): an approved template to an audience of opted-in citizens."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class CampaignsConfig(AppConfig):
     name = "messaging.campaigns"
     label = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bsp.events.dispatch import register_consumer
+        from messaging.campaigns.consumers import campaign_consumer
+
+        register_consumer(campaign_consumer)
