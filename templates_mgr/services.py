@@ -596,7 +596,7 @@ def _check_submittable(template: MessageTemplate, draft: TemplateDraft, editing:
         edits = template.versions.filter(action=TemplateVersion.Action.EDIT_SUBMITTED)
         for window, limit in EDIT_LIMITS:
             if edits.filter(created_at__gt=now - window).count() >= limit:
-                days = "24 hours" if window.days < 1 else f"{window.days} days"
+                days = "24 hours" if window <= timedelta(hours=24) else f"{window.days} days"
                 raise TemplateError(
                     f"Meta allows {limit} edit(s) of an approved template per {days}; "
                     "this one has reached it. Try again later, or create a new template."
@@ -804,7 +804,8 @@ def upload_header_sample(
             raise TemplateError("The file is empty: choose the sample file again.") from exc
         raise TemplateError(f"A header {kind} can be at most {limit} MB.") from exc
     app_id = _app_id()
-    client = _client(waba)
+    with agency_scope(waba.agency_id):
+        client = _client(waba)
     if client is None:
         raise TemplateError("This WhatsApp account has no access token: connect it again.")
     name = _safe_filename(filename, kind)

@@ -36,6 +36,7 @@ from messaging.simulator.emissions import replay_statuses
 from messaging.simulator.engine import Simulator
 from messaging.simulator.graph import GraphError, invalid_parameter, unknown_object
 from messaging.simulator.state import PhoneNumber
+from messaging.simulator.uploads import UPLOAD_ROUTES
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -717,6 +718,7 @@ def create_app(
 
     # The send route goes first: Starlette matches routes in order and it is the hot path.
     routes = [Route("/{version}/{node}/messages", messages, methods=["POST"])]
+    routes += UPLOAD_ROUTES  # before GRAPH_ROUTES: ``upload:<id>`` is not a Graph node
     app = Starlette(routes=routes + CONTROL_ROUTES + GRAPH_ROUTES, lifespan=lifespan)
     app.state.sim = sim
     app.add_middleware(_SameNodeWithSlash)

@@ -162,7 +162,7 @@ class AsyncCloudAPIClient:
         absolute_url: str | None = None,
         raw: bool = False,
         max_bytes: int | None = None,
-        **kwargs: Any,
+        **kwargs: Any,  # json_body, form, params, content, extra_headers, auth_scheme
     ) -> Any:
         started = time.perf_counter()
         try:
@@ -297,6 +297,49 @@ class AsyncCloudAPIClient:
             endpoint="media.delete",
             params={"phone_number_id": self.phone_number_id},
         )
+
+    # ---- resumable upload (template header samples; cloud-api.md §3)
+
+    async def create_upload_session(
+        self, app_id: str, file_name: str, file_length: int, file_type: str
+    ) -> str:
+        """``POST /{app-id}/uploads``: an upload session id (``upload:…``) for one file."""
+        if not str(app_id or "").strip():
+            raise InvalidMessageError("app_id", "is required (setting WHATSAPP_APP_ID)")
+        if int(file_length) <= 0:
+            raise InvalidMessageError("file_length", "must be positive")
+        data = await self._request(
+            "POST",
+            f"{app_id}/uploads",
+            endpoint="uploads.create",
+            params={
+                "file_name": file_name,
+                "file_length": int(file_length),
+                "file_type": file_type,
+            },
+        )
+        return str(data["id"])
+
+    async def upload_file(self, session_id: str, content: bytes, offset: int = 0) -> str:
+        """``POST /{upload-id}`` with the bytes from ``offset`` on; returns the file handle
+        (``h``) a template's ``header_handle`` takes. After a broken connection, resume with
+        the offset ``upload_offset`` reports and the rest of the bytes."""
+        data = await self._request(
+            "POST",
+            session_id,
+            endpoint="uploads.upload",
+            content=content,
+            extra_headers={"file_offset": str(int(offset))},
+            auth_scheme="OAuth",
+        )
+        return str(data["h"])
+
+    async def upload_offset(self, session_id: str) -> int:
+        """``GET /{upload-id}``: how many bytes of the file Meta already has."""
+        data = await self._request(
+            "GET", session_id, endpoint="uploads.status", auth_scheme="OAuth"
+        )
+        return int(data.get("file_offset", 0))
 
     # ---- templates (WABA-level calls; the token must manage that WABA)
 
@@ -501,6 +544,17 @@ class CloudAPIClient:
 
     def delete_template(self, waba_id: str, **kwargs: Any) -> None:
         self._run(self.aio.delete_template(waba_id, **kwargs))
+
+    def create_upload_session(
+        self, app_id: str, file_name: str, file_length: int, file_type: str
+    ) -> str:
+        return self._run(self.aio.create_upload_session(app_id, file_name, file_length, file_type))
+
+    def upload_file(self, session_id: str, content: bytes, offset: int = 0) -> str:
+        return self._run(self.aio.upload_file(session_id, content, offset))
+
+    def upload_offset(self, session_id: str) -> int:
+        return self._run(self.aio.upload_offset(session_id))
 
 
 @dataclass(frozen=True)

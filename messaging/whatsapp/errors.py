@@ -51,6 +51,8 @@ class CloudAPIError(Exception):
         fbtrace_id: str | None = None,
         http_status: int | None = None,
         reason: str | None = None,
+        user_title: str | None = None,
+        user_message: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -62,6 +64,10 @@ class CloudAPIError(Exception):
         self.http_status = http_status
         # Short sentence for staff; never contains message content.
         self.reason = reason or "The WhatsApp Cloud API returned an error."
+        # Meta's own explanation for people (``error_user_title``/``error_user_msg``), sent
+        # with template and upload refusals.
+        self.user_title = user_title
+        self.user_message = user_message
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}" if self.code is not None else self.message
@@ -217,6 +223,10 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+def _as_text(value: Any) -> str | None:
+    return str(value)[:1000] if isinstance(value, str) and value else None
+
+
 def error_from_payload(
     payload: Mapping[str, Any],
     *,
@@ -247,6 +257,8 @@ def error_from_payload(
         "fbtrace_id": err.get("fbtrace_id"),
         "http_status": http_status,
         "reason": rule.reason,
+        "user_title": _as_text(err.get("error_user_title")),
+        "user_message": _as_text(err.get("error_user_msg")),
     }
     if issubclass(cls, RetryableError):
         delay = retry_after if retry_after is not None else (rule.retry_after or 5.0)

@@ -135,12 +135,19 @@ async def request(
     form: Form | None = None,
     params: Mapping[str, Any] | None = None,
     max_bytes: int | None = None,
+    content: bytes | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    auth_scheme: str = "Bearer",
 ) -> Response:
     """One call; the body is read whole, or up to ``max_bytes + 1`` bytes when given (so the
-    caller can tell an oversize download without holding all of it)."""
-    headers = {"Authorization": f"Bearer {token}"}
+    caller can tell an oversize download without holding all of it). ``content`` sends raw
+    bytes (the resumable upload, which also authenticates with ``OAuth`` instead of
+    ``Bearer``)."""
+    headers = {"Authorization": f"{auth_scheme} {token}", **(extra_headers or {})}
     data: Any = None
-    if json_body is not None:
+    if content is not None:
+        data = content
+    elif json_body is not None:
         headers["Content-Type"] = "application/json"
         # Compact UTF-8, as httpx sent it: a campaign body is encoded hundreds of times a second.
         data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()

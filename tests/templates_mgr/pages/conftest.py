@@ -1,5 +1,5 @@
 """Fixtures of the template manager's pages: agency A's WABA (its number known to the
-simulator when a test submits), an agency admin who manages templates and a supervisor who
+simulator when a test submits or uploads), an agency admin who manages templates and a supervisor who
 only reads them, each with a signed-in client."""
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def registered_number(number, simulator, settings):
     """The agency's number and WABA, known to the simulator with the same token."""
     settings.GRAPH_API_BASE_URL = simulator.base_url
     settings.GRAPH_API_VERSION = "v23.0"
+    settings.WHATSAPP_APP_ID = "1234567890123"  # uploads go to the app (resumable upload)
     simulator.register_number(
         number.phone_number_id,
         display_phone_number="15550100001",
