@@ -28,7 +28,7 @@ from bsp import events
 from bsp.celery import CeleryQueue
 from bsp.events import types
 from bsp.redis import redis_client
-from messaging import failures, wa_ids
+from messaging import failures, reach, wa_ids
 from messaging.failures import disconnect_number  # noqa: F401  (re-exported)
 from messaging.models import Message
 from messaging.ratelimit import BULK_RESERVE, PAIR_INTERVAL_SECONDS, ThroughputLimiter
@@ -40,10 +40,26 @@ from messaging.whatsapp.errors import (
     RetryableError,
     TransportError,
 )
+from templates_mgr.models import MessageTemplate
 from tenants.models import Agency, PhoneNumber
+from tenants.scoping import agency_scope
 from tenants.services import suspension_reason
 
 BULK_SENDERS = (Message.SenderType.CAMPAIGN, Message.SenderType.AUTOMATION)
+
+
+def route_for(agency: Agency, template: MessageTemplate | None) -> str:
+    """The endpoint a message will be sent through, decided when it is queued (and kept on
+    the row, so neither ``deliver`` nor the drain looks it up again): MARKETING templates of
+    an agency that enabled Meta's Marketing Messages API go to ``/marketing_messages``;
+    everything else, utility and authentication templates included, to ``/messages``."""
+    if (
+        template is not None
+        and agency.marketing_messages_api
+        and template.category == MessageTemplate.Category.MARKETING
+    ):
+        return Message.Route.MARKETING_MESSAGES
+    return Message.Route.MESSAGES
 
 
 def enqueue_delivery(message: Message) -> None:
@@ -296,7 +312,21 @@ def mark_failed(
                 )
             ],
         )
+        if message.business_initiated:
+            _release_reach(message, failed_at)
     return True
+
+
+def _release_reach(message: Message, now: Any) -> None:
+    """A failed message reached nobody: its slot of the messaging limit comes back (unless
+    another message to the same citizen still uses it). See messaging.reach."""
+    portfolio_id = (
+        PhoneNumber.objects.filter(pk=message.phone_number_id)
+        .values_list("waba__portfolio_id", flat=True)
+        .first()
+    )
+    with agency_scope(message.agency_id):  # the sweeper fails messages in the system scope
+        reach.release(portfolio_id, [message.contact_id], now)
 
 
 def apply_send_error(message: Message, exc: CloudAPIError) -> None:

@@ -194,6 +194,10 @@ class Message(AgencyOwnedModel):
         AUTOMATION = "automation", "Automation"
         SYSTEM = "system", "System"
 
+    class Route(models.TextChoices):
+        MESSAGES = "messages", "Cloud API (/messages)"
+        MARKETING_MESSAGES = "marketing_messages", "Marketing Messages API (/marketing_messages)"
+
     conversation = models.ForeignKey(
         Conversation, on_delete=models.PROTECT, related_name="messages"
     )
@@ -245,6 +249,9 @@ class Message(AgencyOwnedModel):
         "tenants.ApiCredential", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     campaign_id = models.BigIntegerField(null=True, blank=True)
+    # Which Cloud API endpoint sends it, decided when it is queued (policy.route_for): the
+    # drain reads it from the row instead of looking the template and the agency up again.
+    route = models.CharField(max_length=24, choices=Route.choices, default=Route.MESSAGES)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sending_at = models.DateTimeField(null=True, blank=True)
@@ -399,3 +406,32 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"webhook event {self.pk} ({self.status})"
+
+
+class ReachedContact(AgencyOwnedModel):
+    """A citizen reached by a business-initiated message, per business portfolio, with the
+    latest time they were (Meta's messaging limit, cloud-api.md §7.3: unique users in a
+    moving 24 h per portfolio). One row per (portfolio, contact), upserted in the transaction
+    that queues the message, so the count of rows newer than 24 h is the reach; see
+    ``messaging.reach``. ``portfolio_key`` is the portfolio's id, or 0 for the agency's
+    WABAs that have no portfolio yet (they share one bucket, as they always did)."""
+
+    portfolio_key = models.BigIntegerField()
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "portfolio_key", "contact"], name="reached_contact_unique"
+            )
+        ]
+        indexes = [
+            # The count: rows of one portfolio newer than 24 h (an index-only range scan).
+            models.Index(
+                fields=["agency", "portfolio_key", "reached_at"], name="reached_contact_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} reached {self.reached_at:%Y-%m-%d %H:%M}"

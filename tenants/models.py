@@ -38,6 +38,10 @@ class Agency(models.Model):
     # START/UNSTOP (and equivalents) may opt them back in.
     extra_opt_out_keywords = models.JSONField(default=list, blank=True)
     keyword_opt_in_allowed = models.BooleanField(default=True)
+    # Send MARKETING templates through Meta's Marketing Messages API (/marketing_messages)
+    # instead of /messages; the agency must have accepted Meta's terms for it first.
+    # Utility and authentication templates always go through /messages.
+    marketing_messages_api = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
