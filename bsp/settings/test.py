@@ -33,7 +33,11 @@ def _first_redis_db() -> int:
 
 
 if os.environ.get("REDIS_URL") in (None, os.environ.get("CIVIC_TEST_REDIS_URL_CHOSEN")):
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{_first_redis_db() + int(_worker or 0) % 6}"
+    # Chosen once, by the first process (the name in DATABASE_URL changes to the test
+    # database's in the processes that tests start); each worker adds its own offset.
+    os.environ.setdefault("CIVIC_TEST_REDIS_FIRST_DB", str(_first_redis_db()))
+    _db = int(os.environ["CIVIC_TEST_REDIS_FIRST_DB"]) + int(_worker or 0) % 6
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{_db}"
     os.environ["CIVIC_TEST_REDIS_URL_CHOSEN"] = os.environ["REDIS_URL"]
 
 from .base import *  # noqa: E402

@@ -100,86 +100,178 @@ class PollingSource:
             await asyncio.sleep(min(self.interval, remaining))
 
 
+class LiveEvent(dict[str, Any]):
+    """A decoded event, shared by every stream of the process that forwards it: decoded from
+    the channel once, and its SSE frame built once (``stream.frame`` caches it here)."""
+
+    frame_text: str | None = None
+
+
+_LOST = object()  # queued to a stream whose channel failed, or that fell too far behind
+# Events a stream may have waiting before it is cut off (its browser reconnects and resumes
+# from the table): a stuck client must not hold the process's memory.
+MAX_BACKLOG = 10_000
+
+
+class _Channel:
+    """One agency's Redis subscription in one event loop, shared by all its streams there.
+
+    Fifty agents of an agency on one web process were fifty subscriptions, each decoding and
+    re-framing every event of a campaign (BENCHMARKS.md, live updates (2)); now one
+    connection reads the channel, decodes each message once and hands it to every stream's
+    queue."""
+
+    def __init__(self, agency_id: int, url: str, subscribe_timeout: float) -> None:
+        self.agency_id = agency_id
+        self.url = url
+        self.subscribe_timeout = subscribe_timeout
+        self.queues: set[asyncio.Queue[object]] = set()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(self._run(), name=f"live-channel-{agency_id}")
+
+    async def _run(self) -> None:
+        client = redis.asyncio.Redis.from_url(
+            self.url, socket_connect_timeout=5, health_check_interval=0
+        )
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(channel(self.agency_id))
+            await self._confirmed(pubsub)
+            self.ready.set_result(None)
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None:
+                    self._hand_out(message)
+        except (redis.RedisError, OSError, TimeoutError) as error:
+            logger.warning("live stream: the agency's channel failed (%s)", type(error).__name__)
+            if not self.ready.done():
+                self.ready.set_exception(SourceLost(type(error).__name__))
+            for queue in self.queues:
+                queue.put_nowait(_LOST)
+            self.queues.clear()
+        finally:
+            if _channels.get(self.key) is self:
+                del _channels[self.key]
+            await _close_quietly(pubsub, client)
+
+    @property
+    def key(self) -> tuple[asyncio.AbstractEventLoop, int, str]:
+        return (self.task.get_loop(), self.agency_id, self.url)
+
+    async def _confirmed(self, pubsub: Any) -> None:
+        """Wait for Redis to confirm the subscription: from then on, every event published
+        on the channel reaches us."""
+        async with asyncio.timeout(self.subscribe_timeout):
+            while True:
+                message = await pubsub.get_message(timeout=self.subscribe_timeout)
+                if message is not None and message["type"] == "subscribe":
+                    return
+
+    def _hand_out(self, message: dict[str, Any]) -> None:
+        event = _decode(message, self.agency_id)
+        if event is None:
+            return
+        for queue in list(self.queues):
+            if queue.qsize() >= MAX_BACKLOG:
+                logger.warning("live stream: a client fell %d events behind; cut", MAX_BACKLOG)
+                self.queues.discard(queue)
+                queue.put_nowait(_LOST)
+            else:
+                queue.put_nowait(event)
+
+    async def join(self, queue: asyncio.Queue[object]) -> None:
+        self.queues.add(queue)
+        try:
+            await asyncio.shield(self.ready)
+        except BaseException:
+            await self.leave(queue)
+            raise
+
+    async def leave(self, queue: asyncio.Queue[object]) -> None:
+        self.queues.discard(queue)
+        if self.queues or self.task.done():
+            return
+        if _channels.get(self.key) is self:
+            del _channels[self.key]
+        self.task.cancel()
+        # Shielded: a stream ends by cancellation (the client left), and the unsubscribe and
+        # close must still happen, or the connection lingers until garbage collection.
+        await asyncio.shield(asyncio.wait([self.task]))
+
+
+_channels: dict[tuple[asyncio.AbstractEventLoop, int, str], _Channel] = {}
+
+
+async def _close_quietly(pubsub: Any, client: redis.asyncio.Redis) -> None:
+    try:
+        await pubsub.aclose()
+        await client.aclose()
+    except (redis.RedisError, OSError):
+        logger.warning("live stream: closing the channel's Redis connection failed", exc_info=True)
+
+
+def _decode(message: dict[str, Any], agency_id: int) -> LiveEvent | None:
+    if message.get("type") != "message":
+        return None
+    try:
+        event = json.loads(message["data"])
+    except (TypeError, ValueError):
+        logger.warning("live stream: a message on the channel is not JSON")
+        return None
+    if (
+        not isinstance(event, dict)
+        or event.get("agency") != agency_id
+        or not isinstance(event.get("sequence"), int)
+    ):
+        return None
+    return LiveEvent(event)
+
+
 class RedisSource:
-    """The agency's pub/sub channel, on a connection of this stream's own (closed with it)."""
+    """The agency's pub/sub channel, through the process's shared subscription (``_Channel``):
+    this stream's own queue of the channel's events."""
 
     def __init__(self, agency_id: int, *, url: str, subscribe_timeout: float = 5.0) -> None:
         self.agency_id = agency_id
         self.url = url
         self.subscribe_timeout = subscribe_timeout
-        self._client: redis.asyncio.Redis | None = None
-        self._pubsub: Any = None
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._channel: _Channel | None = None
+        self._lost = False
 
     async def __aenter__(self) -> RedisSource:
-        self._client = redis.asyncio.Redis.from_url(
-            self.url, socket_connect_timeout=5, health_check_interval=0
-        )
-        try:
-            self._pubsub = self._client.pubsub()
-            await self._pubsub.subscribe(channel(self.agency_id))
-            await self._confirmed()
-        except BaseException:
-            await self._close()
-            raise
+        key = (asyncio.get_running_loop(), self.agency_id, self.url)
+        shared = _channels.get(key)
+        if shared is None or shared.task.done():
+            shared = _channels[key] = _Channel(self.agency_id, self.url, self.subscribe_timeout)
+        self._channel = shared
+        await shared.join(self._queue)
         return self
 
-    async def _confirmed(self) -> None:
-        """Wait for Redis to confirm the subscription: from then on, every event published
-        on the channel reaches us."""
-        async with asyncio.timeout(self.subscribe_timeout):
-            while True:
-                message = await self._pubsub.get_message(timeout=self.subscribe_timeout)
-                if message is not None and message["type"] == "subscribe":
-                    return
-
     async def __aexit__(self, *exc_info: object) -> None:
-        await self._close()
-
-    async def _close(self) -> None:
-        # Shielded: a stream ends by cancellation (the client left), and the unsubscribe
-        # and close must still happen, or the connection lingers until garbage collection.
-        await asyncio.shield(self._close_now())
-
-    async def _close_now(self) -> None:
-        try:
-            if self._pubsub is not None:
-                await self._pubsub.aclose()
-            if self._client is not None:
-                await self._client.aclose()
-        except (redis.RedisError, OSError):
-            logger.warning("live stream: closing its Redis connection failed", exc_info=True)
-        finally:
-            self._pubsub = self._client = None
+        if self._channel is not None:
+            await self._channel.leave(self._queue)
+            self._channel = None
 
     async def wait(self, after: int, timeout: float) -> list[Message]:
+        if self._lost:
+            raise SourceLost("the channel failed or the stream fell behind")
         try:
-            first = await self._pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=max(timeout, 0.0)
-            )
-            if first is None:
-                return []
-            messages = [first]
-            while len(messages) < 500:  # whatever else has already arrived, without waiting
-                more = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0)
-                if more is None:
-                    break
-                messages.append(more)
-        except (redis.RedisError, OSError) as error:
-            raise SourceLost(type(error).__name__) from error
-        return [event for event in map(self._decode, messages) if event is not None]
-
-    def _decode(self, message: dict[str, Any]) -> Message | None:
-        if message.get("type") != "message":
-            return None
-        try:
-            event = json.loads(message["data"])
-        except (TypeError, ValueError):
-            logger.warning("live stream: a message on the channel is not JSON")
-            return None
-        if (
-            not isinstance(event, dict)
-            or event.get("agency") != self.agency_id
-            or not isinstance(event.get("sequence"), int)
-        ):
-            return None
-        return event
+            if timeout > 0:
+                first = await asyncio.wait_for(self._queue.get(), timeout)
+            else:
+                first = self._queue.get_nowait()
+        except (TimeoutError, asyncio.QueueEmpty):
+            return []
+        items = [first]
+        while len(items) < 500 and not self._queue.empty():  # what else is ready already
+            items.append(self._queue.get_nowait())
+        events: list[Message] = []
+        for item in items:
+            if item is _LOST:
+                self._lost = True
+                break
+            events.append(item)  # type: ignore[arg-type]
+        if self._lost and not events:
+            raise SourceLost("the channel failed or the stream fell behind")
+        return events

@@ -38,7 +38,7 @@ from django.conf import settings
 
 from bsp.events import TYPES
 from inbox.live import sse
-from inbox.live.sources import LiveSource, Message, SourceLost
+from inbox.live.sources import LiveEvent, LiveSource, Message, SourceLost
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,34 @@ DENIED_TYPES: frozenset[str] = frozenset({"phone_number."})
 def forwarded(event_type: str) -> bool:
     family = event_type.split(".", 1)[0] + "."
     return family not in DENIED_TYPES and event_type not in DENIED_TYPES
+
+
+# Per-message events that only the page showing that conversation needs: delivery statuses
+# (a 100,000-recipient campaign makes ~300,000 of them), and the messages campaigns and
+# automations queue. Lists, the supervisor view and campaign pages follow the conversation
+# and ``campaign.*`` events instead, so a campaign does not flood every open browser.
+_PER_CONVERSATION = frozenset({"message.status"})
+_BULK_SENDERS = frozenset({"campaign", "automation"})
+
+
+def wanted(event: Message, conversation: int | None) -> bool:
+    """Whether a stream watching ``conversation`` (a conversation page; None: any other
+    page) forwards ``event``."""
+    kind = str(event.get("type", ""))
+    if not forwarded(kind):
+        return False
+    bulk = kind == "message.queued" and _dict(event.get("payload")).get("sender_type") in (
+        _BULK_SENDERS
+    )
+    if kind in _PER_CONVERSATION or bulk:
+        return conversation is not None and _dict(event.get("subject")).get("conversation") == (
+            conversation
+        )
+    return True
+
+
+def _dict(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
 
 
 def forwarded_types() -> list[str]:
@@ -87,6 +115,10 @@ StillAllowed = Callable[[], Awaitable[str | None]]
 
 
 def frame(event: Message) -> str:
+    if isinstance(event, LiveEvent):  # shared by the process's streams: framed once
+        if event.frame_text is None:
+            event.frame_text = sse.event(event, name=str(event["type"]), id=int(event["sequence"]))
+        return event.frame_text
     return sse.event(event, name=str(event["type"]), id=int(event["sequence"]))
 
 
@@ -99,10 +131,12 @@ async def event_stream(
     read_events: ReadEvents,
     still_allowed: StillAllowed,
     timing: Timing,
+    conversation: int | None = None,
 ) -> AsyncGenerator[str, None]:
     """The SSE frames of one stream (see the module docstring). ``latest``: the agency's
     latest sequence when the stream was opened; ``resume_after``: the client's, or None for
-    a fresh client (it gets what happens from now on)."""
+    a fresh client (it gets what happens from now on); ``conversation``: the conversation
+    the page shows, if any (``wanted``)."""
     yield sse.retry(timing.retry_ms)
     yield sse.event({"types": forwarded_types()}, name="hello")
     async with source:
@@ -111,10 +145,12 @@ async def event_stream(
             yield sse.event({"reason": "too_far_behind", "sequence": latest}, name="resync")
             last = latest
         # From the resume point up to now; the source then has everything after.
-        last, frames = await _fill(agency_id, last, None, read_events, timing)
+        last, frames = await _fill(agency_id, last, None, read_events, timing, conversation)
         for text in frames:
             yield text
-        async for text in _follow(agency_id, last, source, read_events, still_allowed, timing):
+        async for text in _follow(
+            agency_id, last, source, read_events, still_allowed, timing, conversation
+        ):
             yield text
 
 
@@ -125,6 +161,7 @@ async def _follow(
     read_events: ReadEvents,
     still_allowed: StillAllowed,
     timing: Timing,
+    conversation: int | None,
 ) -> AsyncGenerator[str, None]:
     loop = asyncio.get_running_loop()
     next_heartbeat = loop.time() + timing.heartbeat
@@ -141,7 +178,9 @@ async def _follow(
             if sequence <= last:
                 continue  # already sent
             if sequence > last + 1:  # a hole: the table has what the source missed
-                last, frames = await _fill(agency_id, last, sequence - 1, read_events, timing)
+                last, frames = await _fill(
+                    agency_id, last, sequence - 1, read_events, timing, conversation
+                )
                 for text in frames:
                     yield text
                 if sequence <= last:
@@ -153,7 +192,7 @@ async def _follow(
                     logger.warning("live stream: dropped an event the table does not have")
                     continue
             last = sequence
-            if forwarded(event["type"]):
+            if wanted(event, conversation):
                 yield frame(event)
                 next_heartbeat = loop.time() + timing.heartbeat
         now = loop.time()
@@ -169,7 +208,12 @@ async def _follow(
 
 
 async def _fill(
-    agency_id: int, last: int, through: int | None, read_events: ReadEvents, timing: Timing
+    agency_id: int,
+    last: int,
+    through: int | None,
+    read_events: ReadEvents,
+    timing: Timing,
+    conversation: int | None,
 ) -> tuple[int, list[str]]:
     """Frames of the table's events after ``last`` (through ``through``, or all), and the
     last sequence read. Filtered-out types still move ``last``."""
@@ -179,7 +223,7 @@ async def _fill(
         events = await read_events(agency_id, last, limit)
         for event in events:
             last = event["sequence"]
-            if forwarded(event["type"]):
+            if wanted(event, conversation):
                 frames.append(frame(event))
         if len(events) < limit:
             break

@@ -69,6 +69,7 @@ async def stream(request: AgencyRequest) -> HttpResponseBase:
         raise
     resume_after = sse.resume_point(request.headers.get("Last-Event-ID"), request.GET.get("after"))
     body = _body(
+        conversation=_watched_conversation(request.GET.get("conversation")),
         agency_id=agency_id,
         user_id=user_id,
         slot=slot,
@@ -82,8 +83,18 @@ async def stream(request: AgencyRequest) -> HttpResponseBase:
     return streaming
 
 
+def _watched_conversation(raw: str | None) -> int | None:
+    """The conversation a page shows (``?conversation=``): its per-message events are
+    forwarded to that page only. Not checked against the agency: it only narrows a stream
+    of the agency's own events, and a foreign or made-up id matches none of them."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
 async def _body(
     *,
+    conversation: int | None,
     agency_id: int,
     user_id: int,
     slot: str,
@@ -121,6 +132,7 @@ async def _body(
             read_events=read_events,
             still_allowed=allowed,
             timing=timing,
+            conversation=conversation,
         ):
             yield text
     finally:

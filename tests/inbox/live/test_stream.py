@@ -44,7 +44,14 @@ async def _allowed() -> str | None:
 
 
 async def _stream(
-    agency, *, resume_after, source=None, timing=FAST, still_allowed=_allowed, latest=None
+    agency,
+    *,
+    resume_after,
+    source=None,
+    timing=FAST,
+    still_allowed=_allowed,
+    latest=None,
+    conversation=None,
 ) -> AsyncGenerator[str, None]:
     """What the view does: the latest sequence, then the stream."""
     if latest is None:
@@ -57,6 +64,7 @@ async def _stream(
         read_events=read_events_async,
         still_allowed=still_allowed,
         timing=timing,
+        conversation=conversation,
     )
 
 
@@ -101,7 +109,7 @@ def test_a_fresh_client_gets_only_what_happens_after_it_connected(agency_a, publ
     async def scenario():
         stream = await _stream(agency_a, resume_after=None)
         await next_frames(stream, 2, kind="any")  # retry, hello
-        await sync_to_async(publish)(agency_a, MESSAGE_STATUS)
+        await sync_to_async(publish)(agency_a, CONVERSATION_CREATED)
         [frame] = await next_frames(stream, 1)
         await stream.aclose()
         return frame
@@ -301,3 +309,93 @@ def test_a_message_the_table_does_not_have_is_dropped_without_skipping_ours(agen
         return frame
 
     assert async_to_sync(scenario)().id == 1
+
+
+# --- what a page is sent: per-message events only where that conversation is shown --------
+
+
+def _publish_message_event(agency, type: str, *, conversation: int, sender_type: str) -> None:
+    from django.db import transaction
+
+    from bsp import events
+
+    with agency_scope(agency), transaction.atomic():
+        events.publish(
+            agency_id=agency.pk,
+            type=type,
+            subject={"message": 7, "conversation": conversation},
+            payload={"status": "delivered", "sender_type": sender_type},
+        )
+
+
+def _frames_after_marker(agency, publish, *, conversation, publish_events) -> list:
+    async def scenario():
+        stream = await _stream(agency, resume_after=0, conversation=conversation)
+        await next_frames(stream, 2, kind="any")  # retry, hello
+        await sync_to_async(publish_events)()
+        await sync_to_async(publish)(agency, CONVERSATION_CREATED, conversation=999)  # marker
+        frames = []
+        while not frames or frames[-1].event != "conversation.created":
+            frames.extend(await next_frames(stream, 1))
+        await stream.aclose()
+        return frames
+
+    return async_to_sync(scenario)()
+
+
+def test_delivery_statuses_reach_only_the_page_showing_that_conversation(agency_a, publish):
+    def statuses():
+        _publish_message_event(agency_a, MESSAGE_STATUS, conversation=5, sender_type="")
+        _publish_message_event(agency_a, MESSAGE_STATUS, conversation=6, sender_type="")
+
+    frames = _frames_after_marker(agency_a, publish, conversation=5, publish_events=statuses)
+    assert [(f.event, f.data["subject"].get("conversation")) for f in frames] == [
+        ("message.status", 5),
+        ("conversation.created", 999),
+    ]
+
+
+def test_a_list_page_gets_no_delivery_statuses_but_moves_past_them(agency_a, publish):
+    def statuses():
+        _publish_message_event(agency_a, MESSAGE_STATUS, conversation=5, sender_type="")
+
+    frames = _frames_after_marker(agency_a, publish, conversation=None, publish_events=statuses)
+    assert [(f.id, f.event) for f in frames] == [(2, "conversation.created")]
+
+
+def test_a_campaigns_queued_messages_reach_only_their_conversations_page(agency_a, publish):
+    def queued():
+        _publish_message_event(agency_a, "message.queued", conversation=5, sender_type="campaign")
+        _publish_message_event(agency_a, "message.queued", conversation=5, sender_type="user")
+
+    frames = _frames_after_marker(agency_a, publish, conversation=None, publish_events=queued)
+    assert [(f.event, f.data["payload"]["sender_type"]) for f in frames[:-1]] == [
+        ("message.queued", "user")
+    ]
+
+
+def test_streams_of_one_agency_share_one_redis_subscription(agency_a, publish, dispatched):
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    channel = dispatch.channel(agency_a.pk)
+
+    async def scenario():
+        streams = []
+        for _ in range(3):
+            source = RedisSource(agency_a.pk, url=settings.REDIS_URL)
+            stream = await _stream(agency_a, resume_after=None, source=source, timing=TICKING)
+            await next_frames(stream, 1, kind="comment")  # subscribed, following
+            streams.append(stream)
+        subscribed = dict(await sync_to_async(client.pubsub_numsub)(channel))
+        await sync_to_async(publish)(agency_a, CONVERSATION_CREATED)
+        await sync_to_async(dispatched)()
+        received = [(await next_frames(stream, 1))[0].id for stream in streams]
+        for stream in streams:
+            await stream.aclose()
+        return subscribed, received
+
+    subscribed, received = async_to_sync(scenario)()
+    assert subscribed[channel.encode()] == 1
+    assert received == [1, 1, 1]
+    assert dict(client.pubsub_numsub(channel))[channel.encode()] == 0
