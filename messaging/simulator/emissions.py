@@ -5,10 +5,11 @@ status takes from the moment Meta posts it to the moment the platform shows it:
 
 - ``EmissionLog``: one entry per status item the dispatcher delivered, with the wall-clock
   time the successful POST started (``time.time()``, comparable with the platform's clocks on
-  the same machine) and the item's key (our ``biz_opaque_callback_data`` when the send
-  carried one, else the wamid). Complete, not sampled: two compact arrays per status kind
-  and a list of keys, appended once per delivered batch, so ~3,000 events/s cost a few
-  microseconds each. Read at ``GET /_sim/emissions``.
+  the same machine), the time the status was due and joined its lane (later POSTs mean a
+  slow endpoint held the lane back: Meta's queue grows) and the item's key (our
+  ``biz_opaque_callback_data`` when the send carried one, else the wamid). Complete, not
+  sampled: two compact arrays per status kind and a list of keys, appended once per
+  delivered batch, so ~3,000 events/s cost a few microseconds each. Read at ``GET /_sim/emissions``.
 - ``replay_statuses``: plan the status webhooks of messages the simulator never sent, as if
   it had accepted them at ``rate`` per second (``POST /_sim/phone_numbers/{id}/replay``): the
   same dispatcher, lanes, delays and log as real sends, without the sends. It is the
@@ -31,19 +32,29 @@ if TYPE_CHECKING:
 class EmissionLog:
     def __init__(self) -> None:
         self.times: dict[str, array[float]] = {}
+        self.due: dict[str, array[float]] = {}
         self.keys: dict[str, list[str]] = {}
+        self._joined: dict[int, float] = {}  # id(event) → when it joined its lane
+
+    def joined(self, event: Event) -> None:
+        """``event`` is due and joins its lane now."""
+        if event.kind == "statuses":
+            self._joined.setdefault(id(event), time.time())
 
     def record(self, events: list[Event], at: float) -> None:
         """``events`` were delivered by a POST that started at ``at`` (wall clock)."""
         for event in events:
+            joined = self._joined.pop(id(event), at)
             if event.kind != "statuses" or not event.item:
                 continue
             status = str(event.item.get("status", ""))
             times = self.times.get(status)
             if times is None:
                 times = self.times[status] = array("d")
+                self.due[status] = array("d")
                 self.keys[status] = []
             times.append(at)
+            self.due[status].append(joined)
             item = event.item
             self.keys[status].append(str(item.get("biz_opaque_callback_data") or item["id"]))
 
@@ -51,12 +62,13 @@ class EmissionLog:
         return {status: len(times) for status, times in self.times.items()}
 
     def as_json(self, status: str | None = None, offset: int = 0) -> dict[str, Any]:
-        """``{status: {"times": [...], "keys": [...]}}`` from ``offset`` on, in emission
-        order (each lane appends in its own order: times are not globally sorted)."""
+        """``{status: {"times": [...], "due": [...], "keys": [...]}}`` from ``offset`` on, in
+        emission order (each lane appends in its own order: times are not globally sorted)."""
         statuses = [status] if status else list(self.times)
         return {
             s: {
                 "times": self.times.get(s, array("d"))[offset:].tolist(),
+                "due": self.due.get(s, array("d"))[offset:].tolist(),
                 "keys": self.keys.get(s, [])[offset:],
             }
             for s in statuses

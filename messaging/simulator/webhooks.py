@@ -147,6 +147,7 @@ class WebhookDispatcher:
             lane = self.lanes[(target, lane_no)] = _Lane()
         if lane.task is None or lane.task.done():
             lane.task = asyncio.get_running_loop().create_task(self._run_lane(target, lane))
+        self.emissions.joined(event)
         lane.queue.put_nowait(event)
         if self.config.duplicate_fraction and self.rng.random() < self.config.duplicate_fraction:
             # At-least-once delivery: the same notification arrives again a little later.

@@ -38,6 +38,17 @@ def test_each_delivered_status_is_logged_with_the_time_its_post_started(
     assert before < sent <= delivered <= read <= time.time()
 
 
+def test_a_status_held_back_by_a_refusing_endpoint_keeps_the_time_it_was_due(
+    simulator, client, webhook_receiver
+):
+    webhook_receiver.fail_statuses = [500]
+    wamid = client.send_text(CITIZEN, "hi").wamid
+    webhook_receiver.wait_for_statuses(wamid, 3)
+    log = wait_until(lambda: (e := emissions(simulator))["counts"].get("read") and e)
+    sent = log["data"]["sent"]
+    assert sent["due"][0] < sent["times"][0] - 0.04  # the retry waited 0.05 s
+
+
 def test_a_status_without_opaque_data_is_logged_by_its_wamid(simulator, client, webhook_receiver):
     wamid = client.send_text(CITIZEN, "hi").wamid
     webhook_receiver.wait_for_statuses(wamid, 1)
@@ -48,9 +59,12 @@ def test_a_status_without_opaque_data_is_logged_by_its_wamid(simulator, client, 
 def test_the_log_reads_on_from_an_offset(simulator, client, webhook_receiver):
     first = client.send_text(CITIZEN, "one").wamid
     webhook_receiver.wait_for_statuses(first, 1)
+    wait_until(lambda: emissions(simulator)["counts"].get("sent") == 1)
     second = client.send_text(CITIZEN, "two").wamid
-    webhook_receiver.wait_for_statuses(second, 1)
-    assert emissions(simulator, status="sent", offset=1)["data"]["sent"]["keys"] == [second]
+    later = wait_until(
+        lambda: (e := emissions(simulator, status="sent", offset=1))["data"]["sent"]["keys"] and e
+    )
+    assert later["data"]["sent"]["keys"] == [second]
 
 
 def test_a_refused_post_is_logged_at_the_retry_that_succeeds(simulator, client, webhook_receiver):
