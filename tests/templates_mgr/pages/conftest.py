@@ -1,6 +1,6 @@
 """Fixtures of the template manager's pages: agency A's WABA (its number known to the
-simulator when a test submits or uploads), an agency admin who manages templates and a supervisor who
-only reads them, each with a signed-in client."""
+simulator when a test submits or uploads), an agency admin who manages templates and a
+supervisor who only reads them, each with a signed-in client."""
 
 from __future__ import annotations
 
