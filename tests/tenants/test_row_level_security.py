@@ -23,7 +23,7 @@ from inbox.models import (
     TeamMember,
     TeamPhoneNumber,
 )
-from messaging.models import MediaObject, ParkedStatus
+from messaging.models import MediaObject, ParkedStatus, ReachedContact
 from records.audit import Actor, record_event
 from tenants.rls import tenant_models
 from tenants.scoping import agency_scope, no_scope
@@ -54,6 +54,7 @@ def _populate(agency) -> None:
     ConsentFactory(agency=agency)
     message = InboundMessageFactory(agency=agency)  # with its conversation and contact
     _populate_inbox(agency, message.conversation, number)
+    _populate_reach(agency, message.contact, number)
     TemplateFactory(agency=agency)
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
     with agency_scope(agency), transaction.atomic():  # the outbox, its counter and cursor
@@ -86,6 +87,16 @@ def _populate_inbox(agency, conversation, number) -> None:
             conversation=conversation,
             opened_at=timezone.now(),
             opened_day=timezone.localdate(),
+        )
+
+
+def _populate_reach(agency, contact, number) -> None:
+    with agency_scope(agency):
+        ReachedContact.objects.create(
+            agency=agency,
+            portfolio_key=number.waba.portfolio_id,
+            contact=contact,
+            reached_at=timezone.now(),
         )
 
 
