@@ -358,3 +358,19 @@ def test_the_error_pages_pass_axe_at_both_widths_under_the_policy(
     page.route(f"{live_server.url}/broken-on-purpose/", fulfil)
     visit(page, "/broken-on-purpose/")
     assert violations == []
+
+
+def test_the_outreach_menu_opens_on_a_click_and_leads_to_campaigns(
+    page, violations, signed_in_admin_page
+):
+    nav = page.get_by_role("navigation", name="Main")
+    outreach = nav.get_by_role("button", name="Outreach")
+    campaigns = nav.get_by_role("link", name="Campaigns")
+    expect(outreach).to_have_attribute("aria-expanded", "false")
+    expect(campaigns).to_be_hidden()
+    outreach.click()
+    expect(campaigns).to_be_visible()
+    assert_no_wcag_violations(page)  # the open menu
+    campaigns.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Campaigns")
+    assert violations == []

@@ -317,3 +317,26 @@ def test_the_production_static_files_build_accepts_the_copy(tmp_path):
     manifest = (tmp_path / "staticfiles.json").read_text()
     for name in ("uswds/css/uswds.min.css", "uswds/js/uswds.min.js", "vendor/htmx/htmx.min.js"):
         assert f'"{name}"' in manifest
+
+
+def test_an_agency_admin_finds_campaigns_templates_and_contacts_under_outreach(signed_in_admin):
+    page = signed_in_admin.get(reverse("frontend:home")).text
+    menu = page[
+        page.index('aria-controls="nav-outreach"') : page.index(
+            "</ul>", page.index('id="nav-outreach"')
+        )
+    ]
+    for url in ("campaigns:list", "templates_mgr:library", "contacts:directory"):
+        assert f'href="{reverse(url)}"' in menu
+
+
+def test_an_agent_gets_no_outreach_or_team_menu(agent_client):
+    page = agent_client.get(reverse("frontend:home")).text
+    assert "nav-outreach" not in page
+    assert "nav-team" not in page
+
+
+def test_a_supervisor_sees_the_outreach_pages_and_the_team_menu(client_for, make_member):
+    page = client_for(make_member(Role.SUPERVISOR)).get(reverse("frontend:home")).text
+    assert f'href="{reverse("campaigns:list")}"' in page
+    assert f'href="{reverse("inbox:supervisor")}"' in page
