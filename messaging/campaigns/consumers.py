@@ -239,9 +239,13 @@ def complete_if_done(campaign: Campaign) -> bool:
     stats = CampaignStats.objects.filter(campaign=campaign).first()
     if stats is None or stats.queued > 0 or stats.held > 0:
         return False
-    if CampaignRecipient.objects.filter(
-        campaign=campaign, status=CampaignRecipient.Status.PENDING
-    ).exists():
+    recipients = CampaignRecipient.objects.filter(campaign=campaign)
+    if recipients.filter(status=CampaignRecipient.Status.PENDING).exists():
+        return False
+    # The counters must have caught up with every queued message (the stream lags the
+    # queueing): each message is in exactly one counter once its message.queued is applied.
+    counted = sum(getattr(stats, name) for name in COUNTERS)
+    if counted < recipients.filter(status=CampaignRecipient.Status.QUEUED).count():
         return False
     campaign.status = Campaign.Status.COMPLETED
     campaign.completed_at = timezone.now()

@@ -26,7 +26,9 @@ MAPPING = {
 }
 
 
-def number_with_tier(agency, tier: str = BusinessPortfolio.MessagingLimitTier.TIER_10K) -> PhoneNumber:
+def number_with_tier(
+    agency, tier: str = BusinessPortfolio.MessagingLimitTier.TIER_10K
+) -> PhoneNumber:
     number = PhoneNumberFactory(agency=agency)
     with agency_scope(agency):
         BusinessPortfolio.objects.filter(pk=number.waba.portfolio_id).update(
@@ -105,3 +107,51 @@ def campaign(
         audience=audience or {"source": "contacts"},
         variable_mapping=MAPPING if mapping is None else mapping,
     )
+
+
+def many_citizens(agency, count: int, *, first: int = 15125550000, **attributes: Any) -> list[int]:
+    """``count`` generally opted-in contacts, bulk-inserted; their ids."""
+    now = timezone.now()
+    with agency_scope(agency):
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(
+                    agency=agency,
+                    wa_id=str(first + i),
+                    phone_e164=f"+{first + i}",
+                    profile_name=f"Citizen {i}",
+                    attributes={"permit": f"P-{i}", **attributes},
+                )
+                for i in range(count)
+            ],
+            batch_size=5000,
+        )
+        Consent.objects.bulk_create(
+            [
+                Consent(
+                    agency=agency,
+                    contact=c,
+                    topic="",
+                    status=Consent.Status.OPTED_IN,
+                    source=Consent.Source.IMPORT,
+                    recorded_at=now - timedelta(days=1),
+                )
+                for c in contacts
+            ],
+            batch_size=5000,
+        )
+    return [c.pk for c in contacts]
+
+
+def scheduled(c: Campaign, **kwargs: Any) -> Campaign:
+    return services.schedule_campaign(actor=ADMIN, campaign=c, **kwargs)
+
+
+def started(c: Campaign, **kwargs: Any) -> Campaign:
+    """Scheduled, started and every chunk queued, in this process (no worker)."""
+    c = scheduled(c, **kwargs)
+    with agency_scope(c.agency_id):
+        services.start_campaign(c.pk)
+        while services.queue_pending(c.pk) == "more":
+            pass
+        return Campaign.objects.get(pk=c.pk)

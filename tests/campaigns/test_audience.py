@@ -36,9 +36,7 @@ def test_a_contact_who_never_gave_consent_is_not_in_the_audience(agency_a, numbe
     assert verdicts(campaign(number, utility)) == {}
 
 
-def test_a_citizen_who_opted_out_after_opting_in_is_skipped_as_opted_out(
-    agency_a, number, utility
-):
+def test_a_citizen_who_opted_out_after_opting_in_is_skipped_as_opted_out(agency_a, number, utility):
     gone = citizen(agency_a, consents=(("", IN), ("", OUT)))
     assert verdicts(campaign(number, utility)) == {gone.wa_id: SkipReason.OPTED_OUT}
 
