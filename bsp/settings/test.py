@@ -23,7 +23,7 @@ def _first_redis_db() -> int:
         import redis
 
         local = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
-        databases = int(local.config_get("databases").get("databases", 16))
+        databases = int(str(local.config_get("databases").get("databases", 16)))
     except Exception:  # no Redis yet: the tests will say so themselves
         return 10
     if databases < 4096:

@@ -210,3 +210,16 @@ class AgencySettingsForm(forms.Form):
     address = forms.CharField(
         label="Address", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    keyword_opt_in_allowed = forms.BooleanField(
+        label="Citizens may opt back in by sending START (or ALTA, UNSTOP)",
+        required=False,
+        help_text="Off: a citizen who opted out can only be opted in again by staff or a form.",
+    )
+    marketing_messages_api = forms.BooleanField(
+        label="Send marketing templates through Meta's Marketing Messages API",
+        required=False,
+        help_text=(
+            "Only for agencies that accepted Meta's Marketing Messages API terms for this "
+            "business. Utility and authentication templates always go through the Cloud API."
+        ),
+    )

@@ -380,21 +380,33 @@ def save_business_hours(
 
 # --- Agency settings ---------------------------------------------------------------------
 
-AGENCY_SETTINGS = ("name", "timezone", "contact_name", "contact_email", "contact_phone", "address")
+AGENCY_SETTINGS = (
+    "name",
+    "timezone",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "address",
+    "keyword_opt_in_allowed",
+    "marketing_messages_api",
+)
 
 
-def update_agency_settings(*, actor: Actor, agency: Agency, **values: str) -> Agency:
-    """The agency's name, time zone (day separators and business hours follow it) and
-    contact details. Only the fields in ``AGENCY_SETTINGS``."""
+def update_agency_settings(*, actor: Actor, agency: Agency, **values: str | bool) -> Agency:
+    """The agency's name, time zone (day separators and business hours follow it), contact
+    details, whether START opts citizens back in, and whether marketing templates go through
+    Meta's Marketing Messages API (decided per message when it is queued). Only the fields
+    in ``AGENCY_SETTINGS``."""
     ensure_agency_active(agency)
     unknown = set(values) - set(AGENCY_SETTINGS)
     if unknown:
         raise AdminError(f"Not an agency setting: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         row = Agency.objects.select_for_update().get(pk=agency.pk)
-        changes: dict[str, list[str]] = {}
+        changes: dict[str, list[Any]] = {}
         for field, value in values.items():
-            value = value.strip()
+            if isinstance(value, str):
+                value = value.strip()
             if getattr(row, field) != value:
                 changes[field] = [getattr(row, field), value]
                 setattr(row, field, value)

@@ -428,6 +428,36 @@ def test_an_admin_changes_the_agencys_settings(admin_client, agency_a):
     assert event.changes["timezone"] == ["America/Chicago", "America/New_York"]
 
 
+def test_an_admin_sends_marketing_templates_through_the_marketing_messages_api(
+    admin_client, agency_a
+):
+    response = admin_client.post(
+        reverse("inbox:admin_agency"),
+        {
+            "name": agency_a.name,
+            "timezone": agency_a.timezone,
+            "keyword_opt_in_allowed": "on",
+            "marketing_messages_api": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    agency_a.refresh_from_db()
+    assert (agency_a.marketing_messages_api, agency_a.keyword_opt_in_allowed) == (True, True)
+    with agency_scope(agency_a):
+        event = AuditEvent.objects.get(action="agency.settings_changed")
+    assert event.changes == {"marketing_messages_api": [False, True]}
+
+
+def test_an_admin_stops_keywords_from_opting_citizens_back_in(admin_client, agency_a):
+    admin_client.post(
+        reverse("inbox:admin_agency"), {"name": agency_a.name, "timezone": agency_a.timezone}
+    )
+
+    agency_a.refresh_from_db()
+    assert agency_a.keyword_opt_in_allowed is False
+
+
 def test_an_unknown_time_zone_is_refused(admin_client, agency_a):
     response = admin_client.post(
         reverse("inbox:admin_agency"), {"name": "Agency A", "timezone": "Mars/Olympus"}
