@@ -189,8 +189,12 @@ def deliver(message_id: int) -> str:
         )
         return "failed"
     client = CloudAPIClient(number.phone_number_id, number.bearer_token())
+    # The route was decided when the message was queued (route_for).
+    send = (
+        client.send_marketing if message.route == Message.Route.MARKETING_MESSAGES else client.send
+    )
     try:
-        result = client.send(
+        result = send(
             message.contact.wa_id or "",  # as in claim_batch: Meta refuses the empty one
             builders.from_stored_form(message.content),
             context_message_id=message.reply_to_wamid or None,
@@ -415,6 +419,7 @@ class Claimed:
     wa_id: str
     content: dict[str, Any]
     reply_to_wamid: str
+    route: str = Message.Route.MESSAGES
 
 
 # The pick is a materialized CTE, not `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
@@ -434,7 +439,7 @@ UPDATE messaging_message AS m
    SET status = 'sending', sending_at = %(now)s, attempts = m.attempts + 1
   FROM picked, messaging_contact AS c
  WHERE m.id = picked.id AND c.id = m.contact_id
-RETURNING m.id, m.attempts, m.contact_id, c.wa_id, m.content, m.reply_to_wamid
+RETURNING m.id, m.attempts, m.contact_id, c.wa_id, m.content, m.reply_to_wamid, m.route
 """
 
 # Only rows still `sending`: as in `deliver`, a status webhook that got there first wins.
@@ -466,8 +471,8 @@ def claim_batch(
         cursor.execute(_CLAIM_SQL, params)
         rows = cursor.fetchall()
     claimed = [
-        Claimed(pk, attempts, contact_id, wa_id or "", _json(content), reply_to or "")
-        for pk, attempts, contact_id, wa_id, content, reply_to in rows
+        Claimed(pk, attempts, contact_id, wa_id or "", _json(content), reply_to or "", route)
+        for pk, attempts, contact_id, wa_id, content, reply_to, route in rows
     ]
     return sorted(claimed, key=lambda row: row.id)
 
@@ -483,6 +488,7 @@ def _batch_item(row: Claimed) -> BatchItem:
         message=builders.from_stored_form(row.content),
         context_message_id=row.reply_to_wamid or None,
         biz_opaque_callback_data=f"civic-relay:{row.id}",
+        marketing_messages=row.route == Message.Route.MARKETING_MESSAGES,
     )
 
 

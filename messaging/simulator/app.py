@@ -118,6 +118,21 @@ async def messages(request: Request) -> Response:
     return JSONResponse(result)
 
 
+@graph
+async def marketing_messages(request: Request) -> Response:
+    """The Marketing Messages API's send: same auth, faults and answer as /messages."""
+    sim = _sim(request)
+    number = sim.authorize_number(request.path_params["node"], _token(request), "post")
+    fault = sim.fault()
+    if fault == "5xx":
+        raise sim.server_error()
+    body = await _json_body(request)
+    result = sim.handle_marketing_messages(number, body, request.path_params["version"])
+    if fault == "slow":
+        await _sleep(sim.config.faults.slow_seconds)
+    return JSONResponse(result)
+
+
 async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
@@ -476,6 +491,8 @@ async def sim_sent_messages(request: Request) -> Response:
         items = [m for m in items if m.wa_id == params["to"]]
     if params.get("type"):
         items = [m for m in items if m.type == params["type"]]
+    if params.get("endpoint"):  # "messages" or "marketing_messages"
+        items = [m for m in items if m.endpoint == params["endpoint"]]
     return JSONResponse({"data": [m.public(now) for m in items]})
 
 
@@ -717,7 +734,10 @@ def create_app(
         await sim.stop()
 
     # The send route goes first: Starlette matches routes in order and it is the hot path.
-    routes = [Route("/{version}/{node}/messages", messages, methods=["POST"])]
+    routes = [
+        Route("/{version}/{node}/messages", messages, methods=["POST"]),
+        Route("/{version}/{node}/marketing_messages", marketing_messages, methods=["POST"]),
+    ]
     routes += UPLOAD_ROUTES  # before GRAPH_ROUTES: ``upload:<id>`` is not a Graph node
     app = Starlette(routes=routes + CONTROL_ROUTES + GRAPH_ROUTES, lifespan=lifespan)
     app.state.sim = sim

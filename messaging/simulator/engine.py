@@ -58,6 +58,22 @@ _EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})
 _VERSION_RE = re.compile(r"^v(\d+)\.\d+$")
 
 
+# The Marketing Messages API's own send options (beside the template send body).
+MARKETING_OPTIONS = frozenset({"message_activity_sharing", "product_policy"})
+MARKETING_PRODUCT_POLICIES = frozenset({"CLOUD_API_FALLBACK", "STRICT"})
+
+
+def _check_messaging_product(body: dict[str, Any]) -> None:
+    if body.get("messaging_product") != "whatsapp":
+        if "messaging_product" not in body:
+            raise GraphError(
+                100,
+                "Invalid parameter",
+                message="(#100) The parameter messaging_product is required.",
+            )
+        raise invalid_parameter("Param messaging_product must be 'whatsapp'.")
+
+
 def _region(wa_id: str) -> str:
     try:
         region = phonenumbers.region_code_for_number(phonenumbers.parse(f"+{wa_id}"))
@@ -239,17 +255,35 @@ class Simulator:
     def handle_messages(
         self, number: PhoneNumber, body: dict[str, Any], version: str
     ) -> dict[str, Any]:
-        if body.get("messaging_product") != "whatsapp":
-            if "messaging_product" not in body:
-                raise GraphError(
-                    100,
-                    "Invalid parameter",
-                    message="(#100) The parameter messaging_product is required.",
-                )
-            raise invalid_parameter("Param messaging_product must be 'whatsapp'.")
+        _check_messaging_product(body)
         if "status" in body and "type" not in body and "to" not in body:
             return self.mark_read(number, body)
         return self.send(number, body, version)
+
+    def handle_marketing_messages(
+        self, number: PhoneNumber, body: dict[str, Any], version: str
+    ) -> dict[str, Any]:
+        """``POST /{phone-number-id}/marketing_messages`` (Marketing Messages API, "MM
+        Lite"): the body of a template send plus its own options; MARKETING templates only;
+        the same answer and status webhooks as /messages."""
+        _check_messaging_product(body)
+        if not number.marketing_messages_onboarded:
+            raise GraphError(
+                131055,
+                "Method not allowed",
+                details="You must accept the Marketing Messages Lite API terms to use the API.",
+            )
+        if body.get("type", "text") != "template":
+            raise invalid_parameter("Message must be a template message.")
+        sharing = body.get("message_activity_sharing")
+        if sharing is not None and not isinstance(sharing, bool):
+            raise invalid_parameter("Param message_activity_sharing must be a boolean.")
+        policy = body.get("product_policy")
+        if policy is not None and policy not in MARKETING_PRODUCT_POLICIES:
+            allowed = ", ".join(sorted(MARKETING_PRODUCT_POLICIES))
+            raise invalid_parameter(f"Param product_policy must be one of {{{allowed}}}.")
+        core = {k: v for k, v in body.items() if k not in MARKETING_OPTIONS}
+        return self.send(number, core, version, endpoint="marketing_messages", payload=body)
 
     def mark_read(self, number: PhoneNumber, body: dict[str, Any]) -> dict[str, Any]:
         validate_mark_read(body, self.config.strict_fields)
@@ -262,7 +296,15 @@ class Simulator:
         )
         return {"success": True}  # no status webhook for read receipts (cloud-api.md §8)
 
-    def send(self, number: PhoneNumber, body: dict[str, Any], version: str) -> dict[str, Any]:
+    def send(
+        self,
+        number: PhoneNumber,
+        body: dict[str, Any],
+        version: str,
+        *,
+        endpoint: str = "messages",
+        payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         now = time.monotonic()
         self._check_throughput(number, now)
         kind, wa_id = validate_send(body, self.config.strict_fields)
@@ -273,6 +315,7 @@ class Simulator:
                 details="Sender and recipient phone number is the same.",
             )
         rendered, category = self._check_business_rules(number, kind, body)
+        self._check_marketing_route(number, category, endpoint)
         self._check_pair_limit(number, wa_id, now)
         message = SentMessage(
             wamid=wamid(wa_id),
@@ -280,13 +323,16 @@ class Simulator:
             to=str(body["to"]),
             wa_id=wa_id,
             type=kind,
-            payload=body,
+            payload=payload if payload is not None else body,
             accepted_at=time.time(),
             rendered_text=rendered,
+            endpoint=endpoint,
         )
         self.state.sent.setdefault(number.id, []).append(message)
         self.state.by_wamid[message.wamid] = message
         self.state.bump("sent")
+        if endpoint == "marketing_messages":
+            self.state.bump("marketing_messages.sent")
         self._plan_statuses(number, message, category, version, now)
         self._wake_waiters(number.id, wa_id, message)
         return {
@@ -294,6 +340,28 @@ class Simulator:
             "contacts": [{"input": str(body["to"]), "wa_id": wa_id}],
             "messages": [{"id": message.wamid, "message_status": "accepted"}],
         }
+
+    def _check_marketing_route(self, number: PhoneNumber, category: str, endpoint: str) -> None:
+        """MARKETING templates only through /marketing_messages; and none through /messages
+        where Meta disabled marketing on the Cloud API for the WABA."""
+        if endpoint == "marketing_messages" and category != "marketing":
+            raise GraphError(
+                131055,
+                "Method not allowed",
+                details="Only marketing templates can be sent with the Marketing Messages API; "
+                "send utility and authentication templates with the Cloud API.",
+            )
+        if (
+            endpoint == "messages"
+            and category == "marketing"
+            and number.cloud_api_marketing_disabled
+        ):
+            raise GraphError(
+                131063,
+                "Marketing templates disabled on Cloud API",
+                details="Marketing template messages cannot be sent with the Cloud API for "
+                "this WhatsApp Business Account; use the Marketing Messages API.",
+            )
 
     def _check_business_rules(
         self, number: PhoneNumber, kind: str, body: dict[str, Any]

@@ -19,6 +19,11 @@ class PhoneNumber:
     verified_name: str = "Civic Relay Demo"
     throughput_mps: float | None = None  # None: the config default
     token_revoked: bool = False
+    # Marketing Messages API (cloud-api.md §7.6): whether the business accepted its terms
+    # (else /marketing_messages answers 131055), and whether Meta disabled marketing
+    # templates through /messages for the WABA (131063).
+    marketing_messages_onboarded: bool = True
+    cloud_api_marketing_disabled: bool = False
 
     def public(self) -> dict[str, Any]:
         """Control-API view; the token is shown because tests register it themselves."""
@@ -33,6 +38,8 @@ class PhoneNumber:
             "verified_name": self.verified_name,
             "throughput_mps": self.throughput_mps,
             "token_revoked": self.token_revoked,
+            "marketing_messages_onboarded": self.marketing_messages_onboarded,
+            "cloud_api_marketing_disabled": self.cloud_api_marketing_disabled,
         }
 
 
@@ -92,6 +99,7 @@ class SentMessage:
     payload: dict[str, Any]
     accepted_at: float
     rendered_text: str | None = None  # template body with parameters filled in
+    endpoint: str = "messages"  # or "marketing_messages" (the Marketing Messages API)
     # Planned (monotonic due time, status, error code or None): statuses are visible in
     # introspection once due, whether or not a callback URL is configured.
     timeline: list[tuple[float, str, int | None]] = field(default_factory=list)
@@ -113,6 +121,7 @@ class SentMessage:
             "type": self.type,
             "payload": self.payload,
             "rendered_text": self.rendered_text,
+            "endpoint": self.endpoint,
             "timestamp": int(self.accepted_at),
             "statuses": statuses,
             "status": statuses[-1]["status"] if statuses else "accepted",

@@ -26,6 +26,7 @@ from messaging.whatsapp import builders, transport
 from messaging.whatsapp.errors import (
     CloudAPIError,
     InvalidMessageError,
+    PolicyError,
     TransportError,
     error_from_payload,
 )
@@ -222,9 +223,61 @@ class AsyncCloudAPIClient:
             context_message_id=context_message_id,
             biz_opaque_callback_data=biz_opaque_callback_data,
         )
-        data = await self._request(
-            "POST", f"{self.phone_number_id}/messages", endpoint="messages.send", json_body=body
+        try:
+            data = await self._request(
+                "POST", f"{self.phone_number_id}/messages", endpoint="messages.send", json_body=body
+            )
+        except CloudAPIError as exc:
+            explained = _explain_marketing_error(exc)
+            if explained is exc:
+                raise
+            raise explained from exc
+        return _send_result(data)
+
+    async def send_marketing(
+        self,
+        to: str,
+        template: builders.Template | builders.Prebuilt,
+        *,
+        message_activity_sharing: bool | None = None,
+        product_policy: str | None = None,
+        context_message_id: str | None = None,
+        biz_opaque_callback_data: str | None = None,
+    ) -> SendResult:
+        """A MARKETING template through Meta's Marketing Messages API
+        (``POST /{phone-number-id}/marketing_messages``, "MM Lite"): the body of a template
+        send, plus ``message_activity_sharing`` (share the citizen's activity on the message
+        with Meta for optimisation) and ``product_policy`` (``CLOUD_API_FALLBACK``: Meta may
+        deliver it as a Cloud API message where the API is unavailable; ``STRICT``: never).
+        Same answer and status webhooks as ``send``."""
+        if template.message_type != "template":  # a Template, or one stored (Prebuilt)
+            raise InvalidMessageError("type", "the Marketing Messages API sends templates only")
+        if product_policy is not None and product_policy not in MARKETING_PRODUCT_POLICIES:
+            raise InvalidMessageError(
+                "product_policy", f"must be one of {MARKETING_PRODUCT_POLICIES}"
+            )
+        body = builders.build_message_payload(
+            to,
+            template,
+            context_message_id=context_message_id,
+            biz_opaque_callback_data=biz_opaque_callback_data,
         )
+        if message_activity_sharing is not None:
+            body["message_activity_sharing"] = bool(message_activity_sharing)
+        if product_policy is not None:
+            body["product_policy"] = product_policy
+        try:
+            data = await self._request(
+                "POST",
+                f"{self.phone_number_id}/marketing_messages",
+                endpoint="marketing_messages.send",
+                json_body=body,
+            )
+        except CloudAPIError as exc:
+            explained = _explain_marketing_error(exc)
+            if explained is exc:
+                raise
+            raise explained from exc
         return _send_result(data)
 
     async def send_text(
@@ -446,6 +499,51 @@ class AsyncCloudAPIClient:
         )
 
 
+MARKETING_PRODUCT_POLICIES = ("CLOUD_API_FALLBACK", "STRICT")
+# Marketing Messages API refusals (cloud-api.md §6.2, §7.6). 131055 says either "not a
+# marketing template" or "the business has not accepted the API's terms"; 131063 is /messages
+# refusing marketing templates where Meta turned that off for the WABA.
+MM_NOT_ALLOWED = 131055
+MARKETING_DISABLED_ON_CLOUD_API = 131063
+
+
+def _explain_marketing_error(exc: CloudAPIError) -> CloudAPIError:
+    """The Marketing Messages API's refusals in staff's words, as policy errors: neither is
+    the token's fault (an auth error would disconnect the number) and no retry helps."""
+    if exc.code == MM_NOT_ALLOWED:
+        said = f"{exc.message} {exc.details or ''}".lower()
+        if "terms" in said or "onboard" in said:
+            reason = (
+                "The agency is not set up for Meta's Marketing Messages API (its terms are not "
+                "accepted for this business). Accept them in Meta Business Suite, or turn the "
+                "Marketing Messages API off in the agency settings."
+            )
+        else:
+            reason = (
+                "Only marketing templates can go through Meta's Marketing Messages API; "
+                "utility and authentication templates are sent through the Cloud API."
+            )
+    elif exc.code == MARKETING_DISABLED_ON_CLOUD_API:
+        reason = (
+            "Meta has turned off marketing templates through the Cloud API for this WhatsApp "
+            "account. Turn on the Marketing Messages API in the agency settings to send them."
+        )
+    else:
+        return exc
+    return PolicyError(
+        exc.message,
+        code=exc.code,
+        subcode=exc.subcode,
+        error_type=exc.error_type,
+        details=exc.details,
+        fbtrace_id=exc.fbtrace_id,
+        http_status=exc.http_status,
+        reason=reason,
+        user_title=exc.user_title,
+        user_message=exc.user_message,
+    )
+
+
 def _send_result(data: Mapping[str, Any]) -> SendResult:
     message = (data.get("messages") or [{}])[0]
     contact = (data.get("contacts") or [{}])[0]
@@ -499,6 +597,11 @@ class CloudAPIClient:
 
     def send_text(self, to: str, body: str, **kwargs: Any) -> SendResult:
         return self._run(self.aio.send_text(to, body, **kwargs))
+
+    def send_marketing(
+        self, to: str, template: builders.Template | builders.Prebuilt, **kwargs: Any
+    ) -> SendResult:
+        return self._run(self.aio.send_marketing(to, template, **kwargs))
 
     def send_template(self, to: str, template: builders.Template, **kwargs: Any) -> SendResult:
         return self._run(self.aio.send_template(to, template, **kwargs))
@@ -563,6 +666,8 @@ class BatchItem:
     message: builders.OutboundMessage
     context_message_id: str | None = None
     biz_opaque_callback_data: str | None = None
+    # Through the Marketing Messages API (a MARKETING template) instead of /messages.
+    marketing_messages: bool = False
 
 
 def send_many(
@@ -584,6 +689,16 @@ def send_many(
     async def one(item: BatchItem, limit: asyncio.Semaphore) -> SendResult | CloudAPIError:
         try:
             async with limit:
+                message = item.message
+                if item.marketing_messages and isinstance(
+                    message, builders.Template | builders.Prebuilt
+                ):
+                    return await client.send_marketing(
+                        item.to,
+                        message,
+                        context_message_id=item.context_message_id,
+                        biz_opaque_callback_data=item.biz_opaque_callback_data,
+                    )
                 return await client.send(
                     item.to,
                     item.message,
