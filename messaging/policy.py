@@ -264,16 +264,35 @@ def find_template(number: PhoneNumber, message: builders.Template) -> MessageTem
     return template
 
 
+# Parameters that fill a typed slot, named by their type as ``declared_parameters`` names
+# the slot (a media or location header, a copy-code button's code).
+_TYPED_PARAMETERS = frozenset({"image", "video", "document", "location", "coupon_code"})
+
+
 def _given_parameters(message: builders.Template) -> dict[str, list[str]]:
     given: dict[str, list[str]] = {}
     for component in message.payload().get("components", []):
         kind = component["type"]
-        if component.get("sub_type") == "quick_reply":
-            continue  # a quick-reply payload is echoed back to us, not a template variable
+        if component.get("sub_type") in ("quick_reply", "flow"):
+            continue  # optional: a quick-reply payload, a flow's token and data
         key = f"button:{int(component['index'])}" if kind == "button" else kind
         params = component.get("parameters", [])
-        given[key] = [str(p.get("parameter_name") or i + 1) for i, p in enumerate(params)]
+        given[key] = [
+            str(
+                p.get("parameter_name")
+                or (p["type"] if p.get("type") in _TYPED_PARAMETERS else i + 1)
+            )
+            for i, p in enumerate(params)
+        ]
     return given
+
+
+def _shape(names: list[str], named: bool) -> tuple[list[str], int]:
+    """What must match: every name (named templates) or, for positional ones, the typed
+    slots by type and the text values by count."""
+    if named:
+        return sorted(names), 0
+    return sorted(n for n in names if not n.isdigit()), sum(n.isdigit() for n in names)
 
 
 def check_template_parameters(template: MessageTemplate, message: builders.Template) -> None:
@@ -283,7 +302,7 @@ def check_template_parameters(template: MessageTemplate, message: builders.Templ
     named = template.parameter_format == MessageTemplate.ParameterFormat.NAMED
     for key in sorted(set(declared) | set(given)):
         want, got = declared.get(key, []), given.get(key, [])
-        same = sorted(want) == sorted(got) if named else len(want) == len(got)
+        same = _shape(want, named) == _shape(got, named)
         if not same:
             raise SendRefused(
                 Rule.TEMPLATE_PARAMS,

@@ -16,4 +16,7 @@ logger = logging.getLogger(__name__)
 def sync_templates() -> None:
     """Every WABA's templates from Meta's list, so a missed status webhook heals."""
     report = services.sync_all_templates()
-    logger.info("sync_templates", extra=dataclasses.asdict(report))
+    # Prefixed: "created" (and others) are LogRecord attributes, and logging refuses to
+    # overwrite them (the task died after a successful sync before this).
+    fields = {f"sync_{name}": value for name, value in dataclasses.asdict(report).items()}
+    logger.info("sync_templates", extra=fields)

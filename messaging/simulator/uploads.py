@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from messaging.simulator.graph import GraphError, invalid_parameter, invalid_token, unknown_object
+from messaging.simulator.template_events import TEMPLATE_EVENT_ROUTES
 
 MB = 1024 * 1024
 # What Meta takes as a template header sample, and up to what size.
@@ -234,7 +235,10 @@ async def list_uploads(request: Request) -> Response:
 
 
 # Before the generic ``/{version}/{node}`` routes: an upload id is not a Graph object id.
+# The template manager's other control routes (quality and category webhooks on demand)
+# are registered with them.
 UPLOAD_ROUTES = [
+    *TEMPLATE_EVENT_ROUTES,
     Route("/_sim/uploads", list_uploads),
     Route("/_sim/uploads/interrupt", interrupt, methods=["POST"]),
     Route("/{version}/{app_id}/uploads", create_session, methods=["POST"]),

@@ -835,7 +835,9 @@ class Template:
         object.__setattr__(self, "_components", tuple(self._build_components()))
 
     def _check_param_style(self) -> None:
-        params = [p for p in (self.header, *self.body) if p is not None and hasattr(p, "name")]
+        # A location's ``name`` is the place's, not a parameter name: only value parameters.
+        values = (TextParam, CurrencyParam, DateTimeParam)
+        params = [p for p in (self.header, *self.body) if isinstance(p, values)]
         named = {getattr(p, "name", None) is not None for p in params}
         if len(named) > 1:
             _fail("template.components", "mixes named and positional parameters")
