@@ -6,13 +6,12 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tenants.models import Membership
+from tenants.permissions import Role
 from tests.frontend.conftest import enroll_totp
 from tests.frontend.test_browser import sign_in, totp_code
 
 
 def admin_with_secret(make_member) -> tuple[Membership, str]:
-    from tenants.permissions import Role
-
     admin = make_member(Role.AGENCY_ADMIN, mfa=False)
     return admin, enroll_totp(admin.user)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from templates_mgr.models import MessageTemplate
+from templates_mgr.models import BannedTerm, MessageTemplate
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
 from tests.frontend.test_browser import assert_no_wcag_violations, browser, page, sign_in
@@ -104,8 +104,6 @@ def test_a_pre_screen_finding_is_shown_and_a_justification_submits_it(
         }
     ]
     with agency_scope(agency_a):
-        from templates_mgr.models import BannedTerm
-
         BannedTerm.objects.create(agency=agency_a, term="raffle")
     template = draft_template(agency_a, registered_number.waba, components=body)
     sign_in_admin(page, *admin)
