@@ -149,15 +149,16 @@ def record_reached(portfolio_id: int | None, contact_ids: Iterable[int], now: da
                 _UPSERT_SQL, {"agency": agency_id, "key": key, "now": now, "contacts": ids}
             )
         return
-    # SQLite (the demo): the same upsert; the lock-holder's `now` never goes backwards.
+    # SQLite (the demo): the same in two statements (no GREATEST in Django's upsert).
+    ReachedContact.objects.filter(
+        agency_id=agency_id, portfolio_key=key, contact_id__in=ids, reached_at__lt=now
+    ).update(reached_at=now)
     ReachedContact.objects.bulk_create(
         [
             ReachedContact(agency_id=agency_id, portfolio_key=key, contact_id=c, reached_at=now)
             for c in ids
         ],
-        update_conflicts=True,
-        unique_fields=["agency", "portfolio_key", "contact"],
-        update_fields=["reached_at"],
+        ignore_conflicts=True,
     )
 
 
