@@ -34,6 +34,7 @@ from templates_mgr.forms import (
     CATEGORIES,
     FLOW_ACTIONS,
     HEADER_FORMATS,
+    LANGUAGE_NAMES,
     LANGUAGES,
     MAX_BUTTONS,
     MEDIA_FORMATS,
@@ -169,11 +170,9 @@ def library(request: MemberRequest) -> HttpResponse:
         {
             "group": group,
             "category": _category_label(group.category),
+            "source": next(iter(group.translations.values())),
             "cells": [
-                (
-                    language_name(code),
-                    Translation(t) if (t := group.translations.get(code)) else None,
-                )
+                (code, language_name(code), _translation(group.translations.get(code)))
                 for code in languages
             ],
         }
@@ -193,6 +192,10 @@ def library(request: MemberRequest) -> HttpResponse:
         "stream_after": last_sequence(request.agency.pk),
     }
     return render(request, T + "library.html", context)
+
+
+def _translation(template: MessageTemplate | None) -> Translation | None:
+    return Translation(template) if template is not None else None
 
 
 def _languages(groups: list[Any]) -> list[str]:
@@ -477,6 +480,9 @@ def translate(request: MemberRequest, pk: int) -> HttpResponse:
     source = _template(request, pk)
     if request.method != "POST":
         editor = _editor_of(source).as_translation()
+        wanted = str(request.GET.get("language", ""))
+        if wanted in LANGUAGE_NAMES:
+            editor.language = wanted
         return _render_editor(
             request, EditorPage(editor), waba=source.waba, mode="translate", template=source
         )

@@ -294,3 +294,71 @@ def test_the_preview_escapes_html_in_the_texts(admin_client):
 
 def test_a_supervisor_may_not_use_the_preview_endpoint(supervisor_client):
     assert supervisor_client.post(reverse("templates_mgr:preview"), fields()).status_code == 403
+
+
+def test_the_translate_link_starts_in_the_language_asked_for(admin_client, agency_a, waba):
+    source = draft_template(agency_a, waba)
+
+    page = admin_client.get(
+        reverse("templates_mgr:translate", args=[source.pk]), {"language": "es"}
+    ).text
+
+    assert '<option value="es" selected>' in page
+    assert "Hello {{1}}, your permit {{2}} is ready for pickup." in page  # to translate
+
+
+def test_an_authentication_template_has_metas_body_expiry_and_otp_button(
+    admin_client, agency_a, waba
+):
+    data = fields(
+        name="sign_in_code",
+        category="AUTHENTICATION",
+        body_text="",
+        footer_text="",
+        security_recommendation="1",
+        code_expiration_minutes="10",
+        button_count="1",
+        button_0_type="OTP",
+        button_0_otp_type="COPY_CODE",
+        button_0_text="Copy code",
+        action="check",
+    )
+
+    response = admin_client.post(reverse("templates_mgr:create", args=[waba.pk]), data)
+
+    [template] = _templates(agency_a)
+    assert response["Location"] == reverse("templates_mgr:submit", args=[template.pk])
+    assert template.components == [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 10},
+        {
+            "type": "BUTTONS",
+            "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy code"}],
+        },
+    ]
+
+
+def test_a_location_header_needs_no_sample(admin_client, agency_a, waba):
+    admin_client.post(
+        reverse("templates_mgr:create", args=[waba.pk]), fields(header_format="LOCATION")
+    )
+
+    [template] = _templates(agency_a)
+    assert template.components[0] == {"type": "HEADER", "format": "LOCATION"}
+
+
+def test_a_text_header_with_a_variable_keeps_its_sample(admin_client, agency_a, waba):
+    admin_client.post(
+        reverse("templates_mgr:create", args=[waba.pk]),
+        fields(header_format="TEXT", header_text="Permit {{1}}", sample_header="P-1042"),
+    )
+
+    [template] = _templates(agency_a)
+    assert template.components[0] == {
+        "type": "HEADER",
+        "format": "TEXT",
+        "text": "Permit {{1}}",
+        "example": {"header_text": ["P-1042"]},
+    }
+    page = admin_client.get(reverse("templates_mgr:edit", args=[template.pk])).text
+    assert re.search(r'id="id_sample_header"[^>]*value="P-1042"', page)

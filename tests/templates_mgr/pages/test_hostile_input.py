@@ -155,3 +155,22 @@ def test_an_image_sample_is_uploaded_to_meta_and_its_handle_kept(
         "format": "IMAGE",
         "example": {"header_handle": [sample.handle]},
     }
+
+
+def test_an_image_over_metas_limit_is_refused_before_any_upload(admin_client, agency_a, waba):
+    upload = SimpleUploadedFile("big.png", PNG + b"\0" * (6 * 1024 * 1024), "image/png")
+    data = {**fields(header_format="IMAGE", action="upload"), "header_file": upload}
+
+    page = admin_client.post(reverse("templates_mgr:create", args=[waba.pk]), data).text
+
+    assert "A header image can be at most 5 MB." in page
+    with agency_scope(agency_a):
+        assert not HeaderSample.objects.exists()
+
+
+def test_a_request_larger_than_the_platform_takes_is_a_400_not_a_500(admin_client, waba):
+    response = admin_client.post(
+        reverse("templates_mgr:create", args=[waba.pk]), fields(body_text="A" * 3_000_000)
+    )
+
+    assert response.status_code == 400

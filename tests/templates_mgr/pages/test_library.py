@@ -105,3 +105,13 @@ def test_the_status_cell_is_served_alone_for_the_live_page(admin_client, agency_
 
     assert fragment.strip().startswith(f'<td id="tpl-{english.pk}"')
     assert ">Approved</span>" in fragment
+
+
+def test_a_missing_translation_offers_to_translate_into_that_language(admin_client, agency_a, waba):
+    approved_pair(agency_a, waba)
+    draft_template(agency_a, waba, name="water_outage")  # English only
+
+    page = admin_client.get(LIBRARY).text
+
+    assert "Not translated" in page
+    assert "?language=es" in page
