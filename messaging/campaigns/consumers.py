@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bsp import events
+from bsp.celery import CeleryQueue
 from bsp.events import types
 from bsp.redis import redis_client
 from messaging.campaigns.models import Campaign, CampaignCursor, CampaignRecipient, CampaignStats
@@ -294,14 +295,20 @@ def schedule_progress(agency_id: int, campaign_id: int) -> None:
     publish_progress.apply_async(
         kwargs={"campaign_id": campaign_id, "agency_id": agency_id},
         countdown=PROGRESS_INTERVAL_MS / 1000,
+        queue=CeleryQueue.EVENTS,
     )
 
 
 def publish_progress(campaign_id: int) -> bool:
     """Publish the campaign's counters now (in the agency's scope)."""
     with transaction.atomic():
+        # Locked: read after the consumer's commit that changed it, so a progress event
+        # never carries older counters than the event before it.
         stats = (
-            CampaignStats.objects.select_related("campaign").filter(campaign_id=campaign_id).first()
+            CampaignStats.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .filter(campaign_id=campaign_id)
+            .first()
         )
         if stats is None:
             return False

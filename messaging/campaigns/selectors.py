@@ -119,13 +119,10 @@ def _progress(stats: CampaignStats | None) -> Progress:
 
 
 def campaign_progress(campaign: Campaign) -> Progress:
-    """The campaign's totals from its counters (one row, by its campaign's key)."""
+    """The campaign's totals from its counters (one row by its key; read fresh each time,
+    never from a cached relation, since the consumer keeps changing it)."""
     with agency_scope(campaign.agency_id):
-        try:
-            stats: CampaignStats | None = campaign.stats  # select_related by campaign_list
-        except CampaignStats.DoesNotExist:
-            stats = None
-        return _progress(stats)
+        return _progress(CampaignStats.objects.filter(campaign_id=campaign.pk).first())
 
 
 # --- Recipients ------------------------------------------------------------------------------

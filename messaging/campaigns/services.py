@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bsp import events
+from bsp.celery import CeleryQueue
 from bsp.events import types
 from bsp.redis import redis_client
 from messaging import delivery, policy, previews, reach
@@ -505,6 +506,7 @@ def _start_when_due(campaign: Campaign) -> None:
     start_campaign.apply_async(
         kwargs={"campaign_id": campaign.pk, "agency_id": campaign.agency_id},
         eta=max(due, timezone.now()),
+        queue=CeleryQueue.BULK,
     )
 
 
@@ -924,7 +926,8 @@ def _continue(campaign: Campaign, *, wake: bool) -> None:
         _start_when_due(campaign)
     elif campaign.status == S.QUEUING:
         queue_campaign.apply_async(
-            kwargs={"campaign_id": campaign.pk, "agency_id": campaign.agency_id}
+            kwargs={"campaign_id": campaign.pk, "agency_id": campaign.agency_id},
+            queue=CeleryQueue.BULK,
         )
     else:
         from messaging.campaigns.consumers import complete_if_done
