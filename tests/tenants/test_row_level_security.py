@@ -55,13 +55,42 @@ def _populate(agency) -> None:
     message = InboundMessageFactory(agency=agency)  # with its conversation and contact
     _populate_inbox(agency, message.conversation, number)
     _populate_reach(agency, message.contact, number)
-    TemplateFactory(agency=agency)
+    _populate_templates(agency)
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
     with agency_scope(agency), transaction.atomic():  # the outbox, its counter and cursor
         events.publish(
             agency_id=agency.pk, type=types.CONSENT_CHANGED, subject={"contact": 1}, payload={}
         )
         EventCursor.objects.create(agency=agency)
+
+
+def _populate_templates(agency) -> None:
+    """A template with a version, a banned term, an uploaded header sample."""
+    from templates_mgr.models import BannedTerm, HeaderSample, TemplateVersion
+
+    template = TemplateFactory(agency=agency)
+    with agency_scope(agency):
+        TemplateVersion.objects.create(
+            agency=agency,
+            template=template,
+            number=1,
+            action="saved",
+            name=template.name,
+            language=template.language,
+            category=template.category,
+            parameter_format=template.parameter_format,
+            status=template.status,
+            actor_type="user",
+        )
+        BannedTerm.objects.create(agency=agency, term="jackpot")
+        HeaderSample.objects.create(
+            agency=agency,
+            waba=template.waba,
+            handle="4::x",
+            filename="a.pdf",
+            mime_type="application/pdf",
+            size=1,
+        )
 
 
 def _populate_inbox(agency, conversation, number) -> None:
