@@ -319,14 +319,14 @@ def test_the_production_static_files_build_accepts_the_copy(tmp_path):
         assert f'"{name}"' in manifest
 
 
-def test_an_agency_admin_finds_campaigns_templates_and_contacts_under_outreach(signed_in_admin):
+def test_an_agency_admin_finds_campaigns_and_templates_under_outreach(signed_in_admin):
     page = signed_in_admin.get(reverse("frontend:home")).text
     menu = page[
         page.index('aria-controls="nav-outreach"') : page.index(
             "</ul>", page.index('id="nav-outreach"')
         )
     ]
-    for url in ("campaigns:list", "templates_mgr:library", "contacts:directory"):
+    for url in ("campaigns:list", "templates_mgr:library"):
         assert f'href="{reverse(url)}"' in menu
 
 
