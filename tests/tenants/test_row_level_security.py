@@ -56,6 +56,8 @@ def _populate(agency) -> None:
     _populate_inbox(agency, message.conversation, number)
     _populate_reach(agency, message.contact, number)
     _populate_templates(agency)
+    _populate_campaigns(agency, message.contact, number)
+    _populate_consent(agency)
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
     with agency_scope(agency), transaction.atomic():  # the outbox, its counter and cursor
         events.publish(
@@ -91,6 +93,43 @@ def _populate_templates(agency) -> None:
             mime_type="application/pdf",
             size=1,
         )
+
+
+def _populate_campaigns(agency, contact, number) -> None:
+    from messaging.campaigns import models as campaigns
+
+    with agency_scope(agency):
+        campaign = campaigns.Campaign.objects.create(
+            agency=agency, name="Road closures", phone_number=number
+        )
+        campaigns.CampaignRecipient.objects.create(
+            agency=agency, campaign=campaign, contact=contact, wa_id=contact.wa_id or ""
+        )
+        campaigns.CampaignStats.objects.create(agency=agency, campaign=campaign)
+        campaigns.CampaignCursor.objects.create(agency=agency)
+        upload = campaigns.AudienceUpload.objects.create(agency=agency, filename="list.csv")
+        campaigns.AudienceUploadRow.objects.create(agency=agency, upload=upload, row_number=2)
+        campaigns.PricingRate.objects.create(
+            agency=agency, market="north_america", category="utility", rate="0.0040"
+        )
+
+
+def _populate_consent(agency) -> None:
+    from messaging.consent import models as consent
+
+    with agency_scope(agency):
+        consent.ConsentTopic.objects.create(
+            agency=agency, slug="alerts", name="Alerts", wording="Send me alerts."
+        )
+        upload = consent.ConsentImport.objects.create(
+            agency=agency,
+            filename="optins.csv",
+            sha256="0" * 64,
+            size=1,
+            encoding="utf-8",
+            default_region="US",
+        )
+        consent.ImportRow.objects.create(agency=agency, consent_import=upload, row_number=2)
 
 
 def _populate_inbox(agency, conversation, number) -> None:
