@@ -210,7 +210,9 @@ def consent_import(agency: Agency, pk: int) -> ConsentImport | None:
     return ConsentImport.objects.filter(agency=agency, pk=pk).first()
 
 
-def import_rows(consent_import: ConsentImport, *, outcomes: Iterable[str] = (), limit: int = 0):
+def import_rows(
+    consent_import: ConsentImport, *, outcomes: Iterable[str] = (), limit: int = 0
+) -> QuerySet[ImportRow]:
     rows = ImportRow.objects.filter(consent_import=consent_import).order_by("row_number")
     wanted = list(outcomes)
     if wanted:

@@ -141,7 +141,7 @@ def test_the_bulk_check_agrees_with_the_per_message_check(agency_a, number, hist
     """Every consent history gives the same answer in a campaign and in a single send."""
     topical = template(number, topic="topic")
     person = citizen(agency_a, consents=history)
-    bulk = verdicts(campaign(number, topical)).get(person.wa_id)
+    bulk = verdicts(campaign(number, topical)).get(person.wa_id or "")
     with agency_scope(agency_a):
         try:
             policy.check_opt_in(person, "topic")

@@ -96,7 +96,7 @@ def test_marketing_disabled_on_the_cloud_api_is_explained(simulator, sim_templat
 
 def test_the_client_sends_only_templates_to_the_marketing_messages_api(simulator, client):
     with pytest.raises(InvalidMessageError):
-        client.send_marketing(CITIZENS[0], b.Text("Hello"))  # type: ignore[arg-type]
+        client.send_marketing(CITIZENS[0], b.Text("Hello"))
 
 
 def test_the_simulator_refuses_a_free_form_message_like_meta(simulator, sim_templates):

@@ -367,7 +367,8 @@ def test_the_maintained_count_equals_the_old_query_on_random_histories(agency_a,
     contacts = _contacts(agency_a, 40)
     ids = {c.pk for c in contacts}
     portfolio_id = number.waba.portfolio_id
-    now, messages = START, []
+    now = START
+    messages: list = []
     for step in range(150):
         now += timedelta(minutes=rng.randrange(0, 60))
         if rng.random() < 0.7 or not messages:

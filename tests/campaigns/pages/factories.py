@@ -60,5 +60,5 @@ class CampaignMessageFactory(InboundMessageFactory):
     status = Message.Status.SENT
     sender_type = Message.SenderType.CAMPAIGN
     wamid = factory.Sequence(lambda n: f"wamid.campaign{n:08d}")
-    received_at = None
+    received_at = None  # type: ignore[assignment]
     business_initiated = True

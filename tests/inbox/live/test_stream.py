@@ -334,7 +334,7 @@ def _frames_after_marker(agency, publish, *, conversation, publish_events) -> li
         await next_frames(stream, 2, kind="any")  # retry, hello
         await sync_to_async(publish_events)()
         await sync_to_async(publish)(agency, CONVERSATION_CREATED, conversation=999)  # marker
-        frames = []
+        frames: list = []
         while not frames or frames[-1].event != "conversation.created":
             frames.extend(await next_frames(stream, 1))
         await stream.aclose()
