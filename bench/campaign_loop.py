@@ -82,7 +82,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,7 @@ APP_SECRET = "test-app-secret"  # bsp.settings.test, which the bench settings ex
 TEMPLATE = "road_closure_notice"
 AGENT_EMAIL = "agent@loop.example.gov"
 ADMIN_EMAIL = "admin@loop.example.gov"
+LOGLEVEL = os.environ.get("CIVIC_LOOP_WORKER_LOGLEVEL", "WARNING")
 RANK = {"queued": 0, "held": 0, "sending": 1, "accepted": 2, "sent": 3, "failed": 4}
 RANK |= {"delivered": 5, "read": 6}
 KINDS = ("sent", "delivered", "read")
@@ -201,7 +202,7 @@ def start_worker(queues: str, concurrency: int, sim_url: str) -> subprocess.Pope
             *(sys.executable, "-m", "celery", "-A", "bsp", "worker"),
             f"--queues={queues}",
             f"--concurrency={concurrency}",
-            *("--pool=prefork", "--loglevel=WARNING", "--without-mingle", "--without-gossip"),
+            *("--pool=prefork", f"--loglevel={LOGLEVEL}", "--without-mingle", "--without-gossip"),
             "--without-heartbeat",
             f"--hostname={name}@%h",
         ],
@@ -542,7 +543,6 @@ class Campaign:
         queue it chunk by chunk while the number's drainer sends."""
         from messaging.campaigns import planning, services
 
-        self.create()
         started = time.monotonic()
         plan = planning.plan_campaign(self.object)
         self.plan_s = time.monotonic() - started
@@ -625,6 +625,64 @@ def agent_replies(world: World, stop_flag: threading.Event, out: list[float]) ->
     connection.close()
 
 
+# --- profiling (--profile) ---------------------------------------------------------------------
+
+
+def start_profiles(groups: dict[str, int], seconds: float, out: Path) -> list[Any]:
+    """py-spy on every process group (with its subprocesses) for ``seconds``, raw
+    collapsed stacks into ``out``; non-blocking so the loop is not paused."""
+    py_spy = Path(sys.executable).with_name("py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for role, pid in groups.items():
+        path = out / f"{role.replace(' ', '_').replace(',', '-')}.txt"
+        procs.append(
+            (
+                role,
+                path,
+                subprocess.Popen(
+                    [
+                        *(str(py_spy), "record", "--pid", str(pid), "--subprocesses"),
+                        *("--duration", str(int(seconds)), "--rate", "50", "--nonblocking"),
+                        *("--format", "raw", "--output", str(path)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                ),
+            )
+        )
+    return procs
+
+
+def summarize_profiles(procs: list[Any], top: int = 12) -> str:
+    """Per process: the functions most often on the stack (inclusive share of samples)."""
+    lines = []
+    for role, path, proc in procs:
+        proc.wait(timeout=120)
+        if not path.exists():
+            continue
+        inclusive: Counter[str] = Counter()
+        total = 0
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = {
+                f.split(" (")[0] + " " + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
+                for f in stack.split(";")[1:]
+            }
+            for frame in frames:
+                inclusive[frame] += n
+        if not total:
+            continue
+        lines.append(f"  {role}: {total} samples")
+        for frame, n in inclusive.most_common(top):
+            lines.append(f"    {100 * n / total:5.1f}% {frame}")
+    return "\n".join(lines)
+
+
 # --- one phase ----------------------------------------------------------------------------------
 
 
@@ -676,6 +734,7 @@ def run_phase(
     how: str,
     sample_every: int,
     timeout: float,
+    profile: tuple[Path, float, set[str]] | None = None,
 ) -> dict[str, Any]:
     """``kind``: "send" (a), "ingest" (b) or "both" (c). ``timeout``: seconds before the
     phase stops waiting for its last statuses (what is left shows as pending)."""
@@ -697,7 +756,10 @@ def run_phase(
     if kind == "ingest":
         with agency_scope(world.agency):
             campaign.queue_bulk(accepted=True)
-    elif not campaign.engine:
+    elif campaign.engine:
+        with agency_scope(world.agency):
+            campaign.create()  # the sampler reads its counters from the start
+    else:
         started = time.monotonic()
         campaign.queue_bulk(accepted=False)
         queued_in = time.monotonic() - started
@@ -708,6 +770,11 @@ def run_phase(
     started_wall = time.time()
     sampler.start()
     agent.start()
+    profiles = (
+        start_profiles(groups, profile[1], profile[0] / name.replace(" ", "_"))
+        if profile and kind in profile[2]
+        else []
+    )
     if kind == "ingest":
         specs = [
             {
@@ -748,6 +815,8 @@ def run_phase(
     cpu_after = cpu_snapshot(groups)
     if sampler.error:
         raise RuntimeError("the sampler failed") from sampler.error
+    if profiles:
+        print(f"{name}: where the time goes (py-spy)\n" + summarize_profiles(profiles))
     emissions = sim.emissions()
     repeated: dict[str, Any] = sim.repeated() if kind != "ingest" else {"repeated": {}, "sent": 0}
     result: dict[str, Any] = {
@@ -1014,7 +1083,12 @@ PHASES = {
 }
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the processes are stopped in main's finally
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1)
@@ -1027,8 +1101,14 @@ def main() -> None:
     parser.add_argument(
         "--workers", default="", help="override: queues=procs;... e.g. 'bulk=1;webhooks,media=2'"
     )
+    parser.add_argument("--profile", default="", help="py-spy every process into this folder")
+    parser.add_argument("--profile-seconds", type=float, default=30)
+    parser.add_argument("--profile-kinds", default="both", help="phases kinds to profile")
     parser.add_argument("--json", default="", help="write every phase's raw results here")
     args = parser.parse_args()
+    profile = None
+    if args.profile:
+        profile = (Path(args.profile), args.profile_seconds, set(args.profile_kinds.split(",")))
     how = args.queue
     if how == "auto":
         how = "engine" if engine_available() else "bulk"
@@ -1073,6 +1153,7 @@ def main() -> None:
                     how=how,
                     sample_every=args.sample_every,
                     timeout=args.phase_timeout,
+                    profile=profile,
                 )
                 by_phase.setdefault(key, []).append(result)
                 print(describe(result), flush=True)
