@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -135,17 +135,25 @@ def texts_of(kind: str, content: dict[str, Any] | None) -> list[str]:
     return []
 
 
-def match_content(kind: str, content: dict[str, Any] | None, agency: Agency) -> KeywordMatch | None:
-    """The keyword a message of this type and content is, for this agency, if any."""
+def match_content(
+    kind: str,
+    content: dict[str, Any] | None,
+    agency: Agency,
+    topic_keywords: Callable[[], dict[str, str]] | None = None,
+) -> KeywordMatch | None:
+    """The keyword a message of this type and content is, for this agency, if any.
+    ``topic_keywords``: the agency's topic keywords, for a caller that looks at many
+    messages and loads them once (``topic_keywords_of``); by default loaded here."""
     extra = agency.extra_opt_out_keywords
     texts = texts_of(kind, content)
-    return match(texts, extra if isinstance(extra, list) else (), _topic_keywords(agency, texts))
+    # Looked up only for a short message (most are not).
+    short = any(0 < len(normalize(text)) <= TOPIC_KEYWORD_MAX for text in texts)
+    topics = (topic_keywords or (lambda: topic_keywords_of(agency)))() if short else {}
+    return match(texts, extra if isinstance(extra, list) else (), topics)
 
 
-def _topic_keywords(agency: Agency, texts: list[str]) -> dict[str, str]:
-    """The agency's topic keywords, looked up only for a short message (most are not)."""
-    if not any(0 < len(normalize(text)) <= TOPIC_KEYWORD_MAX for text in texts):
-        return {}
+def topic_keywords_of(agency: Agency) -> dict[str, str]:
+    """Upper-case topic keyword → its topic's slug."""
     return {word: t.slug for word, t in consent_selectors.keyword_topics(agency).items()}
 
 

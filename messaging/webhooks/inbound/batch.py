@@ -14,6 +14,7 @@ from django.db.models.constants import OnConflict
 from bsp import events
 from bsp.events import types
 from messaging.models import Contact, Conversation, Message
+from messaging.webhooks import keywords
 from messaging.webhooks.changes import Change, InvalidChange
 from tenants.models import Agency
 
@@ -43,6 +44,7 @@ class _Batch:
     # What the change did, published in order by flush() (at the end: see bsp.events).
     events: list[events.Event] = field(default_factory=list)
     _agency: Agency | None = None
+    _topic_keywords: dict[str, str] | None = None
 
     @classmethod
     def of(cls, change: Change) -> _Batch:
@@ -69,6 +71,12 @@ class _Batch:
         if self._agency is None:
             self._agency = Agency.objects.get(pk=self.agency_id)
         return self._agency
+
+    def topic_keywords(self) -> dict[str, str]:
+        """The agency's consent-topic keywords, loaded once for the whole change."""
+        if self._topic_keywords is None:
+            self._topic_keywords = keywords.topic_keywords_of(self.agency)
+        return self._topic_keywords
 
     def publish(self, type: str, subject: dict[str, Any], payload: dict[str, Any]) -> None:
         self.events.append(events.Event(type, subject, payload))

@@ -126,7 +126,9 @@ def _acts(batch: _Batch, inbound: _Inbound) -> bool:
         return True
     return (
         inbound.kind in keywords.MESSAGE_TYPES
-        and keywords.match_content(inbound.kind, inbound.fields["content"], batch.agency)
+        and keywords.match_content(
+            inbound.kind, inbound.fields["content"], batch.agency, batch.topic_keywords
+        )
         is not None
     )
 

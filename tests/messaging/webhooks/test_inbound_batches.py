@@ -36,8 +36,9 @@ T0 = int(time.time()) - 2 * HOUR
 # conversations and messages, and the windows' UPDATE. Known citizens: the wamids, the
 # agency, the contacts, their conversations, the messages' insert, the windows' UPDATE and
 # the edits or revokes that may be waiting in those conversations. Then, for both, the one
-# INSERT of their events (bsp.events).
-MAX_QUERIES = 8
+# INSERT of their events (bsp.events); and, once per change when a message is short enough
+# to be a keyword, the agency's consent-topic keywords ("ALERTS").
+MAX_QUERIES = 9
 
 
 def citizens(count: int, start: int = 0) -> list[str]:
