@@ -219,5 +219,5 @@ def test_a_supervisor_follows_a_campaign_without_its_controls(page, agency_a, nu
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     page.get_by_label("Status").select_option("skipped")
     page.get_by_role("button", name="Filter").click()
-    expect(page.get_by_role("region", name="Recipients")).to_contain_text("Opted out")
+    expect(page.get_by_role("region", name="Recipients table")).to_contain_text("Opted out")
     assert_no_wcag_violations(page)
