@@ -3,6 +3,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=bsp.settings.production BSP_VAR_DIR=/var/lib/civic-relay
 WORKDIR /app
+# DejaVu Sans: the fonts embedded in PDF/A export transcripts (records.exports).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 1000 --home /app civic && mkdir -p /var/lib/civic-relay \
     && chown civic /var/lib/civic-relay
 COPY pyproject.toml README.md ./

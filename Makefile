@@ -60,9 +60,11 @@ check: install-dev
 pytest: install-dev
 	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report=term:skip-covered
 
-# Headless Chromium for the browser tests: Debian's package (Playwright drives it).
+# Headless Chromium for the browser tests: Debian's package (Playwright drives it); and the
+# DejaVu fonts the PDF/A export transcripts embed (records.exports).
 browsers:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 # The front end's pinned copies of USWDS and htmx (frontend/static/uswds/, .../vendor/htmx/),
 # refreshed from their npm packages: `make vendor-static USWDS_VERSION=3.9.0`. Only the

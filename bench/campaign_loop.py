@@ -4,12 +4,15 @@ delivered, read: ≈ 3,000 events/s) into the platform, everything on this machi
 production processes, and an agent replying every 0.25 s meanwhile.
 
 Processes (as deployed: Dockerfile and docker-compose.yml): gunicorn on the ASGI app
-(``bsp.gunicorn.AsgiWorker``, 3 workers, ``DATABASE_CONN_MAX_AGE=0`` as compose sets for
-web), the compose file's Celery workers (``agent_replies,default`` x4, ``bulk`` x4,
+(``bsp.gunicorn.AsgiWorker``, 3 workers, each with a pool of 8 PostgreSQL connections:
+compose's ``DATABASE_POOL_MAX_SIZE``; ``--web-pool 0`` for the former connection per
+request), compose's ``web-webhooks`` (gunicorn WSGI gthread 2 x 4 threads, persistent
+connections) where the simulator posts (``--webhooks asgi`` posts to the ASGI web instead),
+the compose file's Celery workers (``agent_replies,default`` x4, ``bulk`` x4,
 ``webhooks,media`` x4, ``housekeeping,events`` x2; prefork), PostgreSQL as the RLS-bound
 app role, Redis (db 12), the Cloud API simulator (one uvicorn process) posting signed
-webhooks to gunicorn. The bench process itself queues the campaign, samples, and sends the
-agent's replies.
+webhooks. The bench process itself queues the campaign, samples, and sends the agent's
+replies.
 
 Phases, each a fresh campaign of ``--recipients`` messages (the simulator is reset between
 phases, so its sends and emission log are the phase's own):
@@ -68,11 +71,13 @@ Targets (issue 11): sustained ≥ 950 msg/s, status lag p95 < 5 s (row and progr
 
     .venv/bin/python bench/campaign_loop.py [--recipients 100000] [--runs 1]
         [--queue engine|bulk] [--phases a,b,c,a200,c200] [--web-workers 3]
+        [--web-pool 8] [--webhooks wsgi|asgi] [--profile DIR --profile-kinds send,both]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -179,7 +184,10 @@ def graph_env(sim_url: str) -> dict[str, str]:
     return {"GRAPH_API_BASE_URL": sim_url, "GRAPH_API_VERSION": "v23.0"}
 
 
-def start_web(port: int, workers: int, sim_url: str) -> subprocess.Popen[bytes]:
+def start_web(port: int, workers: int, sim_url: str, pool: int) -> subprocess.Popen[bytes]:
+    """gunicorn on the ASGI app. ``pool`` > 0: each worker process has a connection pool of
+    that size (compose's ``DATABASE_POOL_MAX_SIZE``); 0: a new connection per request."""
+    database = {"DATABASE_POOL_MAX_SIZE": str(pool)} if pool else {"DATABASE_CONN_MAX_AGE": "0"}
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "bsp.asgi"),
@@ -188,10 +196,33 @@ def start_web(port: int, workers: int, sim_url: str) -> subprocess.Popen[bytes]:
             *("--log-level", "warning"),
         ],
         cwd=ROOT,
-        env={**_setup.bench_env(), **graph_env(sim_url), "DATABASE_CONN_MAX_AGE": "0"},
+        env={**_setup.bench_env(), **graph_env(sim_url), **database},
         start_new_session=True,
     )
     _wait_http(f"http://127.0.0.1:{port}/healthz", "gunicorn")
+    return process
+
+
+def start_webhook_web(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    """``--webhooks wsgi``: the webhook receiver on its own gunicorn, WSGI with threads and
+    persistent connections (as bench/webhook_ingest.py measures it, and compose's
+    ``web-webhooks``); the simulator posts there."""
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "bsp.wsgi"),
+            *("--worker-class", "gthread", "--threads", str(threads)),
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+            *("--log-level", "warning"),
+        ],
+        cwd=ROOT,
+        env=_setup.bench_env(),
+        start_new_session=True,
+    )
+    _wait_http(f"http://127.0.0.1:{port}/healthz", "gunicorn (webhooks)")
+    # Each worker imports the URLconf on its first request (44 % of a 15 s profile at the
+    # start of a phase): a few requests on fresh connections so every worker has.
+    for _ in range(8 * workers):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
     return process
 
 
@@ -469,10 +500,9 @@ class Sampler(threading.Thread):
             connection.close()
 
     def _discover(self) -> None:
-        from messaging.models import Message
 
         new = list(
-            Message.objects.filter(campaign_id=self.campaign.message_campaign_id)
+            self.campaign.messages()
             .filter(pk__gt=self.known_max)
             .values_list("pk", flat=True)
             .order_by("pk")
@@ -518,6 +548,7 @@ class Campaign:
         self.object: Any = None
         self.expected = len(world.contacts)
         self.plan_s = 0.0
+        self.floor = 0  # every message of this campaign has a greater primary key
 
     def _actor(self) -> Any:
         from records.audit import Actor
@@ -564,6 +595,20 @@ class Campaign:
             )
         self.pks = bulk_messages(self.world, self.message_campaign_id, accepted=accepted)
 
+    def messages(self) -> Any:
+        """The campaign's messages, found by primary key range first: ``campaign_id`` has no
+        index (the platform does not need one), and a scan of every earlier phase's rows
+        each second was the bench's own load on PostgreSQL."""
+        from messaging.models import Message
+
+        return Message.objects.filter(pk__gt=self.floor, campaign_id=self.message_campaign_id)
+
+    def cancel(self) -> None:
+        from messaging.campaigns import services
+
+        with contextlib.suppress(services.CampaignError):  # it finished meanwhile
+            services.cancel_campaign(actor=self._actor(), campaign=self.object)
+
     def start_drain(self) -> None:
         from messaging import delivery
 
@@ -574,20 +619,13 @@ class Campaign:
         """Messages at least sent / delivered / read, as the campaign's progress shows."""
         from django.db.models import Count
 
-        from messaging.models import Message
-
         if self.engine:
             from messaging.campaigns.models import CampaignStats
 
             stats = CampaignStats.objects.get(campaign_id=self.object.pk)
             current = {k: getattr(stats, k) for k in ("accepted", "sent", "delivered", "read")}
         else:
-            current = dict(
-                Message.objects.filter(campaign_id=self.message_campaign_id)
-                .values_list("status")
-                .annotate(n=Count("id"))
-                .order_by()
-            )
+            current = dict(self.messages().values_list("status").annotate(n=Count("id")).order_by())
         sent, delivered, read = (current.get(k, 0) for k in KINDS)
         return {"sent": sent + delivered + read, "delivered": delivered + read, "read": read}
 
@@ -654,14 +692,26 @@ def start_profiles(groups: dict[str, int], seconds: float, out: Path) -> list[An
     return procs
 
 
-def summarize_profiles(procs: list[Any], top: int = 12) -> str:
-    """Per process: the functions most often on the stack (inclusive share of samples)."""
+OWN_PACKAGES = ("messaging/", "tenants/", "bsp/", "records/", "inbox/", "templates_mgr/")
+
+
+def _frame(text: str) -> tuple[str, str]:
+    """``func (package/module.py:123)`` → (``func``, ``package/module.py``)."""
+    name, _, where = text.partition(" (")
+    return name, where.rsplit(":", 1)[0]
+
+
+def summarize_profiles(procs: list[Any], top: int = 8) -> str:
+    """Per process (py-spy counts only samples where a thread was running): our own
+    functions by inclusive share of the samples, and where the samples ended (the leaf
+    frame's top-level package: asyncio, psycopg, aiohttp, django, ...)."""
     lines = []
     for role, path, proc in procs:
         proc.wait(timeout=120)
         if not path.exists():
             continue
-        inclusive: Counter[str] = Counter()
+        own: Counter[str] = Counter()
+        leaves: Counter[str] = Counter()
         total = 0
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
@@ -669,16 +719,19 @@ def summarize_profiles(procs: list[Any], top: int = 12) -> str:
                 continue
             n = int(count)
             total += n
-            frames = {
-                f.split(" (")[0] + " " + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
-                for f in stack.split(";")[1:]
-            }
-            for frame in frames:
-                inclusive[frame] += n
+            frames = [_frame(f) for f in stack.split(";") if " (" in f]
+            for name, module in {f for f in frames if f[1].startswith(OWN_PACKAGES)}:
+                own[f"{name} ({module})"] += n
+            if frames:
+                leaves[frames[-1][1].split("/", 1)[0].removesuffix(".py")] += n
         if not total:
             continue
         lines.append(f"  {role}: {total} samples")
-        for frame, n in inclusive.most_common(top):
+        lines.append(
+            "    ends in: "
+            + ", ".join(f"{k} {100 * n / total:.0f}%" for k, n in leaves.most_common(top))
+        )
+        for frame, n in own.most_common(top):
             lines.append(f"    {100 * n / total:5.1f}% {frame}")
     return "\n".join(lines)
 
@@ -740,10 +793,10 @@ def run_phase(
     phase stops waiting for its last statuses (what is left shows as pending)."""
     from django.db.models import Count
 
-    from messaging.models import Message
     from tenants.scoping import agency_scope
 
     n = len(world.contacts)
+    leftover = _wait_for_quiet(world)
     sim.prepare(webhooks=kind != "send", latency=latency)
     _setup.vacuum(
         "messaging_message",
@@ -752,6 +805,7 @@ def run_phase(
         "messaging_conversation",
     )
     campaign = Campaign(world, run_id, how)
+    campaign.floor = _last_message_pk(world)
     queued_in = 0.0
     if kind == "ingest":
         with agency_scope(world.agency):
@@ -764,6 +818,7 @@ def run_phase(
         campaign.queue_bulk(accepted=False)
         queued_in = time.monotonic() - started
     sampler = Sampler(world, campaign, sample_every)
+    sampler.known_max = campaign.floor
     stop_agent, replies = threading.Event(), list[float]()
     agent = threading.Thread(target=agent_replies, args=(world, stop_agent, replies), daemon=True)
     cpu_before = cpu_snapshot(groups)
@@ -771,9 +826,7 @@ def run_phase(
     sampler.start()
     agent.start()
     profiles = (
-        start_profiles(groups, profile[1], profile[0] / name.replace(" ", "_"))
-        if profile and kind in profile[2]
-        else []
+        start_profiles(groups, profile[1], profile[0] / name.replace(" ", "_")) if profile else []
     )
     if kind == "ingest":
         specs = [
@@ -796,17 +849,25 @@ def run_phase(
     final = "accepted" if kind == "send" else "read"
     deadline = time.monotonic() + timeout
     with agency_scope(world.agency):
-        rows = Message.objects.filter(campaign_id=campaign.message_campaign_id)
+        rows = campaign.messages()
         last: dict[str, int] = {}
         still_since = time.monotonic()
         while time.monotonic() - still_since < 20 and time.monotonic() < deadline:
             counts = dict(rows.values_list("status").annotate(c=Count("id")).order_by())
-            if counts != last:
+            # Before the engine queued anything, nothing moving is not the end.
+            if counts != last or not counts:
                 last, still_since = counts, time.monotonic()
             if counts.get(final, 0) >= n:
                 break
             time.sleep(1.0)
+        cut = counts.get(final, 0) < n and kind != "ingest" and campaign.engine
+        if cut:
+            # Out of time: cancel what is not sent yet (as an admin would), so the next phase
+            # starts clean, and let what was sent bring its statuses back.
+            campaign.cancel()
+            _settle(rows, seconds=45)
     ended_wall = time.time()
+    _wait_for_counters(campaign, final, n, until=deadline)
     time.sleep(0.5)  # the counters' last pass
     sampler.stop_flag.set()
     sampler.join()
@@ -822,6 +883,8 @@ def run_phase(
     result: dict[str, Any] = {
         "name": name,
         "kind": kind,
+        "leftover_before": leftover,
+        "cut_at_timeout": cut,
         "latency": latency,
         "n": n,
         "how": how if kind != "ingest" else f"{how}: messages inserted accepted",
@@ -838,7 +901,7 @@ def run_phase(
         "poll_p95_ms": 1000 * pct(sampler.poll_seconds, 0.95),
     }
     with agency_scope(world.agency):
-        rows = Message.objects.filter(campaign_id=campaign.message_campaign_id)
+        rows = campaign.messages()
         result["statuses"] = dict(rows.values_list("status").annotate(c=Count("id")).order_by())
         accepted = sorted(rows.exclude(accepted_at=None).values_list("accepted_at", flat=True))
         if kind != "ingest" and len(accepted) > 20:
@@ -861,6 +924,53 @@ def run_phase(
     }
     result["cpu_wall"] = cpu_after["wall"] - cpu_before["wall"]
     return result
+
+
+def _last_message_pk(world: World) -> int:
+    from messaging.models import Message
+    from tenants.scoping import agency_scope
+
+    with agency_scope(world.agency):
+        return Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _settle(rows: Any, *, seconds: float) -> None:
+    """Until nothing of ``rows`` is queued or being sent and their statuses stopped moving
+    for 8 s (their statuses came back), or ``seconds``."""
+    from django.db.models import Count
+
+    deadline, last, still_since = time.monotonic() + seconds, None, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - still_since < 8:
+        counts = dict(rows.values_list("status").annotate(c=Count("id")).order_by())
+        if counts != last or counts.get("queued") or counts.get("sending"):
+            last, still_since = counts, time.monotonic()
+        time.sleep(1.0)
+
+
+def _wait_for_counters(campaign: Campaign, final: str, n: int, *, until: float) -> None:
+    """The rows are done; give the campaign's progress (updated by the events consumer,
+    later) until the phase's deadline to show them too, so its lag is measured, not cut off."""
+    from tenants.scoping import agency_scope
+
+    if final == "accepted":
+        return
+    with agency_scope(campaign.world.agency):
+        while campaign.counters()[final] < n and time.monotonic() < until:
+            time.sleep(0.5)
+
+
+def _wait_for_quiet(world: World, seconds: float = 90) -> int:
+    """Wait until no earlier phase's message is still queued or being sent, so a phase never
+    shares the drainer with the last one's tail; how many were left when it gave up."""
+    from messaging.models import Message
+    from tenants.scoping import agency_scope
+
+    deadline = time.monotonic() + seconds
+    with agency_scope(world.agency):
+        busy = Message.objects.filter(status__in=("queued", "sending"), sender_type="campaign")
+        while (left := busy.count()) and time.monotonic() < deadline:
+            time.sleep(1.0)
+    return left
 
 
 def _pk(key: str) -> int | None:
@@ -1006,6 +1116,10 @@ def describe(r: dict[str, Any]) -> str:
         )
     parts.append(f"duplicated {r['duplicated']} (simulator got {r['sim_sent']:,} template sends)")
     parts.append(f"statuses {r['statuses']}")
+    if r.get("cut_at_timeout"):
+        parts.append("cut at the phase timeout: the rest of the campaign was cancelled")
+    if r.get("leftover_before"):
+        parts.append(f"an earlier phase still had {r['leftover_before']:,} messages unsent")
     parts.append(
         f"agent reply p50/p95 {1000 * p50:.0f}/{1000 * p95:.0f} ms over {len(r['replies'])}"
     )
@@ -1095,6 +1209,17 @@ def main() -> None:
     parser.add_argument("--phases", default="a,b,c,a200,c200")
     parser.add_argument("--queue", choices=["engine", "bulk", "auto"], default="auto")
     parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument(
+        "--web-pool", type=int, default=8, help="connections per web process; 0: one per request"
+    )
+    parser.add_argument(
+        "--webhooks",
+        choices=["asgi", "wsgi"],
+        default="wsgi",
+        help="where the simulator posts: the ASGI web, or a WSGI gthread gunicorn of its own",
+    )
+    parser.add_argument("--webhook-workers", type=int, default=2)
+    parser.add_argument("--webhook-threads", type=int, default=4)
     parser.add_argument("--sample-every", type=int, default=20)
     parser.add_argument("--phase-timeout", type=float, default=400)
     parser.add_argument("--sim-lanes", type=int, default=16, help="webhook POSTs in flight")
@@ -1103,7 +1228,9 @@ def main() -> None:
     )
     parser.add_argument("--profile", default="", help="py-spy every process into this folder")
     parser.add_argument("--profile-seconds", type=float, default=30)
-    parser.add_argument("--profile-kinds", default="both", help="phases kinds to profile")
+    parser.add_argument(
+        "--profile-kinds", default="both", help="kinds (send, ingest, both) or phases (c200)"
+    )
     parser.add_argument("--json", default="", help="write every phase's raw results here")
     args = parser.parse_args()
     profile = None
@@ -1116,6 +1243,7 @@ def main() -> None:
     for part in filter(None, args.workers.split(";")):
         queues, procs = part.split("=")
         layout[queues] = int(procs)
+    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     _setup.prepare_database()
     _setup.setup_django()
     import redis
@@ -1127,13 +1255,21 @@ def main() -> None:
         f"seeded {args.recipients:,} recipients in {time.monotonic() - started:.0f} s", flush=True
     )
     web_port, sim_port = _setup.free_port(), _setup.free_port()
+    hook_port = _setup.free_port() if args.webhooks == "wsgi" else web_port
     sim_url = f"http://127.0.0.1:{sim_port}"
-    simulator = start_simulator(sim_port, web_port, args.sim_lanes)
-    web = start_web(web_port, args.web_workers, sim_url)
+    simulator = start_simulator(sim_port, hook_port, args.sim_lanes)
+    web = start_web(web_port, args.web_workers, sim_url, args.web_pool)
+    hooks = (
+        start_webhook_web(hook_port, args.webhook_workers, args.webhook_threads)
+        if args.webhooks == "wsgi"
+        else None
+    )
     workers = {q: start_worker(q, p, sim_url) for q, p in layout.items()}
     groups = {"simulator": simulator.pid, "gunicorn": web.pid}
+    if hooks is not None:
+        groups["gunicorn webhooks"] = hooks.pid
     groups |= {f"celery {q}": w.pid for q, w in workers.items()}
-    sim = Sim(sim_url, web_port)
+    sim = Sim(sim_url, hook_port)
     by_phase: dict[str, list[dict[str, Any]]] = {}
     run_id = 0
     try:
@@ -1153,17 +1289,29 @@ def main() -> None:
                     how=how,
                     sample_every=args.sample_every,
                     timeout=args.phase_timeout,
-                    profile=profile,
+                    # --profile-kinds names kinds (send, ingest, both) or phases (c200).
+                    profile=profile if profile and {key, kind} & profile[2] else None,
                 )
                 by_phase.setdefault(key, []).append(result)
                 print(describe(result), flush=True)
+                if args.json:  # after every phase: a run cut short keeps what it measured
+                    Path(args.json).write_text(json.dumps(by_phase, default=str, indent=1))
     finally:
         for worker in workers.values():
             stop(worker)
         stop(web)
+        if hooks is not None:
+            stop(hooks)
         stop(simulator)
     print(
-        f"\nMachine: {_setup.machine()}; gunicorn ASGI x{args.web_workers}; workers "
+        f"\nMachine: {_setup.machine()}; load average before: {load_before}; "
+        f"gunicorn ASGI x{args.web_workers} (pool {args.web_pool or 'off'}); webhooks on "
+        + (
+            f"WSGI gthread {args.webhook_workers}x{args.webhook_threads}"
+            if hooks is not None
+            else "the ASGI web"
+        )
+        + "; workers "
         + ", ".join(f"{q} x{p}" for q, p in layout.items())
         + f"; campaign queued by: {how}"
     )

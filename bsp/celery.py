@@ -19,6 +19,9 @@ class CeleryQueue(StrEnum):
     WEBHOOKS = "webhooks"
     MEDIA = "media"
     HOUSEKEEPING = "housekeeping"
+    # Deliveries to integrators' URLs: slow receivers (10 s timeouts) never hold up the
+    # processing of Meta's webhooks on WEBHOOKS.
+    INTEGRATIONS = "integrations"
     EVENTS = "events"
     DEFAULT = "default"
 
@@ -61,8 +64,68 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
     },
+    # Signed checkpoints of every agency's records (audit head + message tree root): the
+    # interval is how long a rewrite of the newest records stays undetectable.
+    "records.sign_checkpoints": {
+        "task": "records.sign_checkpoints",
+        "schedule": 300.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # records_verify's checks (chains, checkpoints, leaves, media files, archive), daily.
+    "records.verify_records": {
+        "task": "records.verify_records",
+        "schedule": 86400.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # Inbound media still pending long after it arrived (a lost download task) is fetched
+    # again, well before Meta forgets the media id (7 days).
+    "records.sweep_pending_media": {
+        "task": "records.sweep_pending_media",
+        "schedule": 600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # The WORM archive (records.worm): conversations past their active period are written
+    # to the Object Lock store; holds mirrored and retention extended (catch-up of the
+    # stream consumer's tasks).
+    "records.worm.archive": {
+        "task": "records.worm.archive",
+        "schedule": 3600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # Disposition eligibility (records.retention): a report per agency whose records are
+    # past cutoff + retention; nothing is destroyed until a records officer approves.
+    "records.compute_eligibility": {
+        "task": "records.compute_eligibility",
+        "schedule": 86400.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # Integrator webhooks: retries due later than 5 minutes (their own countdown tasks cover
+    # the rest) and any lost wake-up.
+    "integrations.deliver_due": {
+        "task": "integrations.deliver_due",
+        "schedule": 15.0,
+        "options": {"queue": CeleryQueue.INTEGRATIONS.value},
+    },
+    # The delivery log keeps finished deliveries for WEBHOOK_DELIVERY_RETENTION_DAYS.
+    "integrations.purge_old_deliveries": {
+        "task": "integrations.purge_old_deliveries",
+        "schedule": 3600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    "tenants.purge_expired_api_state": {
+        "task": "tenants.purge_expired_api_state",
+        "schedule": 3600.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
     "inbox.wake_snoozed": {
         "task": "inbox.wake_snoozed",
+        "schedule": 30.0,
+        "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
+    },
+    # Campaigns scheduled more than an hour ahead (or whose ETA task was lost), a split
+    # campaign's next day's share, and a queueing whose task died start from here.
+    "campaigns.run_due_campaigns": {
+        "task": "campaigns.run_due_campaigns",
         "schedule": 30.0,
         "options": {"queue": CeleryQueue.HOUSEKEEPING.value},
     },
@@ -74,6 +137,7 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks()
+app.autodiscover_tasks(["tenants.api"])  # tenants/api/tasks.py (REST API housekeeping)
 
 # Carry the request id of the HTTP request that enqueued a task into the task's logs.
 from bsp import observability  # noqa: E402

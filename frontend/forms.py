@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 
+from tenants.api.scopes import SCOPE_DESCRIPTIONS, Scope
 from tenants.models import PhoneNumber, WhatsAppBusinessAccount
 from tenants.permissions import Role
 from tenants.services import ApplicationError, validate_new_password
@@ -143,9 +145,36 @@ class AddPhoneNumberForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
+    """A new API key: its name, what it may do (scopes) and whether it is a test key."""
+
     name = forms.CharField(
         label="Key name", max_length=100, help_text="What uses it, e.g. “Case system”."
     )
+    scopes = forms.MultipleChoiceField(
+        label="What the key may do",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,  # none: the key reads the agency and its phone numbers only
+    )
+    kind = forms.ChoiceField(
+        label="Kind of key",
+        widget=forms.RadioSelect,
+        initial="live",
+        required=False,  # live unless chosen
+        choices=[
+            ("live", "Live: messages reach citizens"),
+            ("test", "Test: messages go to the simulator only, never to Meta or a citizen"),
+        ],
+    )
+
+    def __init__(self, *args: Any, grantable: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = set(grantable)
+        field = cast(forms.MultipleChoiceField, self.fields["scopes"])
+        field.choices = [
+            (scope.value, f"{scope.value}: {SCOPE_DESCRIPTIONS[scope]}")
+            for scope in Scope
+            if scope.value in allowed
+        ]
 
 
 def _digits(value: str, what: str) -> str:

@@ -34,6 +34,7 @@ from frontend.forms import (
 from records.audit import Actor, verify_chain
 from records.selectors import audit_events_of
 from tenants import services
+from tenants.api.scopes import grantable_scopes
 from tenants.http import AgencyRequest, MemberRequest, SignedInRequest, is_signed_in
 from tenants.middleware import switch_agency as switch_session_agency
 from tenants.models import Invitation
@@ -350,7 +351,8 @@ def audit_event(request: MemberRequest, pk: int) -> HttpResponse:
 @agency_perm_required(Perm.MANAGE_API_KEYS)
 def api_keys(request: MemberRequest) -> HttpResponse:
     """Lists keys; POST creates one and shows its raw key on this response only."""
-    form = ApiKeyForm(request.POST or None)
+    grantable = grantable_scopes(request.membership.role)
+    form = ApiKeyForm(request.POST or None, grantable=grantable)
     created, raw_key = None, ""
     if request.method == "POST" and form.is_valid():
         created, raw_key = services.create_api_credential(
@@ -358,8 +360,10 @@ def api_keys(request: MemberRequest) -> HttpResponse:
             agency=request.agency,
             created_by=request.user,
             name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            kind=form.cleaned_data["kind"] or "live",
         )
-        form = ApiKeyForm()
+        form = ApiKeyForm(grantable=grantable)
     context = {
         "credentials": api_credentials_of(request.agency),
         "form": form,

@@ -1,7 +1,10 @@
 """The inbox's consumer of the event stream: routing and the round robin react to what
 happened (a new conversation, a reopened one, an agent freed or back, a team changed)
 instead of being called from every place that can cause it; the away message answers a
-citizen who writes outside the number's business hours.
+citizen who writes outside the number's business hours; the agency's admins are notified
+when the sender disables an integrator webhook that failed for 24 hours
+(``webhook_subscription.changed`` with ``notify: agency_admins``, from
+``bsp.integrations.services.disable_failing``).
 
 Runs inside the dispatcher's transaction (``bsp.events.dispatch``), so what it writes
 commits with the cursor: delivered once. Each handler runs in its own savepoint: one that
@@ -14,16 +17,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 
 from bsp.events import types
+from bsp.integrations import selectors as integrations
 from inbox import services
 from inbox.admin_pages import away
 from inbox.admin_pages.services import TEAM_CHANGED
 from inbox.models import Team
+from tenants.models import Agency
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +63,9 @@ def inbox_consumer(agency_id: int, messages: list[str]) -> None:
     for event in citizens:
         if event["subject"].get("phone_number") in staffed:
             _guarded(away.handle, event)
+    for event in events:
+        if _webhook_disabled_for_admins(event):
+            _guarded(notify_webhook_disabled, event)
 
 
 def _guarded(handler: Handler, event: dict[str, Any]) -> None:
@@ -114,3 +124,40 @@ def _team_changed(team_pk: int) -> None:
     team = Team.objects.filter(pk=team_pk).first()
     if team is not None:
         services.assign_backlog(team)
+
+
+# --- Integrator webhooks ------------------------------------------------------------------
+
+
+def _webhook_disabled_for_admins(event: dict[str, Any]) -> bool:
+    payload = event.get("payload") or {}
+    return (
+        event["type"] == types.WEBHOOK_SUBSCRIPTION_CHANGED
+        and payload.get("action") == "disabled"
+        and payload.get("notify") == "agency_admins"
+    )
+
+
+def notify_webhook_disabled(event: dict[str, Any]) -> None:
+    """The sender gave up on a subscription: every admin of the agency is told (the
+    inbox's notifications), with its URL and how long it had failed."""
+    agency_id, subscription_id = event["agency"], event["subject"]["subscription"]
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        return
+    sub = integrations.subscription(agency, subscription_id)
+    services.notify_admins_webhook_disabled(
+        agency_id=agency_id,
+        subscription_id=subscription_id,
+        url=sub.url if sub is not None else "",
+        hours=_failed_hours(event),
+    )
+
+
+def _failed_hours(event: dict[str, Any]) -> int:
+    """Whole hours from the first failure to the event (24 unless the setting differs)."""
+    since = parse_datetime(str(event["payload"].get("failing_since") or ""))
+    at = parse_datetime(str(event.get("created_at") or ""))
+    if since is None or at is None or since.tzinfo is None or at.tzinfo is None:
+        return 24
+    return max(1, (at - since) // timedelta(hours=1))

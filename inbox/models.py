@@ -139,11 +139,14 @@ class Note(AgencyOwnedModel):
 
 
 class Notification(AgencyOwnedModel):
-    """Something a staff member should look at: a mention, an assignment."""
+    """Something a staff member should look at: a mention, an assignment (both on a
+    conversation), or for admins an integrator webhook the sender disabled (``link``: its
+    page; no conversation)."""
 
     class Kind(models.TextChoices):
         MENTION = "mention", "Mentioned in a note"
         ASSIGNED = "assigned", "Conversation assigned"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook disabled"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -154,6 +157,8 @@ class Notification(AgencyOwnedModel):
         Note, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     text = models.CharField(max_length=300)
+    # Where a notification without a conversation leads (a path of this site).
+    link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -17,7 +17,8 @@ import math
 import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -30,6 +31,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from messaging.models import Contact, MediaObject, Message
 from messaging.whatsapp.errors import error_from_payload
+from records.capture.versions import current_content, earlier_versions
+from records.dlp.masking import Masker
 from templates_mgr.models import MessageTemplate
 from tenants.models import Agency
 
@@ -208,6 +211,12 @@ class MessageView:
     versions: tuple[VersionView, ...] = ()
     revoked_at: datetime | None = None
     status: StatusView | None = None
+    # DLP (records.dlp.masking): what was masked in this view, in words, and the roles the
+    # agency lets reveal it; ``dlp_revealed`` when shown unmasked (audited).
+    dlp_masked: tuple[str, ...] = ()
+    conversation_pk: int | None = None
+    dlp_reveal_roles: tuple[str, ...] = ()
+    dlp_revealed: bool = False
 
     @property
     def inbound(self) -> bool:
@@ -225,12 +234,39 @@ class MessageView:
 # --- the thread -------------------------------------------------------------------------------
 
 
-def thread_items(messages: Sequence[Message], *, tz: str | None = None) -> list[MessageView]:
+# The masking of the thread being built (records.dlp): set by thread_items, read where text
+# is shown (``_masked``), so the helpers below need no extra argument.
+_masker: ContextVar[Masker | None] = ContextVar("inbox_dlp_masker", default=None)
+
+
+def _masked(text: str) -> str:
+    masker = _masker.get()
+    return masker.text(text) if masker is not None and text else text
+
+
+def thread_items(
+    messages: Sequence[Message], *, tz: str | None = None, reveal: bool = False
+) -> list[MessageView]:
     """The displayable messages of ``messages`` (in their order), as views. ``tz`` is the
-    agency's time zone (read from the agency when not given). Run in the agency's scope."""
+    agency's time zone (read from the agency when not given). Run in the agency's scope.
+
+    Sensitive data is masked as the agency's DLP policy says (one query for the policy);
+    ``reveal``: not masked — only for a viewer the policy allows, once audited
+    (``records.dlp.services.reveal``)."""
     shown = [m for m in messages if m.type not in _NOTICE_TYPES]
     if not shown:
         return []
+    masker = None if reveal else Masker.for_agency(shown[0].agency_id)
+    token = _masker.set(masker)
+    try:
+        return _thread_views(shown, messages, tz, reveal)
+    finally:
+        _masker.reset(token)
+
+
+def _thread_views(
+    shown: list[Message], messages: Sequence[Message], tz: str | None, reveal: bool
+) -> list[MessageView]:
     zone = _zone(tz if tz is not None else _agency_timezone(shown[0].agency_id))
     quoted = _quoted_messages(shown, messages)
     reactions = _reactions(shown)
@@ -238,9 +274,29 @@ def thread_items(messages: Sequence[Message], *, tz: str | None = None) -> list[
     prefetch_related_objects(_unique(everyone), "contact", "sender_user")
     prefetch_related_objects(shown, "media", "template", "sender_credential")
     thread_pks = {m.wamid: m.pk for m in shown if m.wamid}
-    return [
-        _view(m, zone, quoted=quoted, reactions=reactions, thread_pks=thread_pks) for m in shown
-    ]
+    views = []
+    for m in shown:
+        view = _view(m, zone, quoted=quoted, reactions=reactions, thread_pks=thread_pks)
+        views.append(_with_conversation(_with_dlp(view, reveal), m))
+    return views
+
+
+def _with_dlp(view: MessageView, reveal: bool) -> MessageView:
+    """The view with what its masking hid (the masker collected it while it was built)."""
+    masker = _masker.get()
+    if reveal:
+        return replace(view, dlp_revealed=True)
+    if masker is None:
+        return view
+    hidden = masker.hidden()
+    masker.begin()
+    if not hidden:
+        return view
+    return replace(view, dlp_masked=hidden, dlp_reveal_roles=masker.reveal_roles)
+
+
+def _with_conversation(view: MessageView, message: Message) -> MessageView:
+    return replace(view, conversation_pk=message.conversation_id)
 
 
 def _agency_timezone(agency_id: int) -> str:
@@ -313,7 +369,7 @@ def _view(
     thread_pks: dict[str, int],
 ) -> MessageView:
     at = _moment(message).astimezone(zone)
-    content = _dict(message.content)
+    content = _dict(current_content(message))  # the latest edit; .content is the original
     kind = message.type or _text(content.get("type"), 32)
     sender, role = ("WhatsApp", "System") if kind in _WHATSAPP_NOTICES else _sender(message)
     known = kind in _KIND_TEMPLATES
@@ -336,7 +392,7 @@ def _view(
         forwarded=_forwarded(message),
         referral=_referral(message.referral),
         edited_at=message.edited_at,
-        versions=_versions(message.content_history),
+        versions=_versions(earlier_versions(message)),
         revoked_at=message.revoked_at,
         status=_status(message) if message.direction == Message.Direction.OUTBOUND else None,
         **parts,
@@ -392,11 +448,11 @@ def _content_parts(
 ) -> dict[str, Any]:
     payload = content.get(kind)
     if kind == "text":
-        return {"text": safe_text(_text(_dict(payload).get("body")))}
+        return {"text": safe_text(_masked(_text(_dict(payload).get("body"))))}
     if kind in MEDIA_KINDS:
         body = _dict(payload)
         return {
-            "caption": safe_text(_text(body.get("caption"))),
+            "caption": safe_text(_masked(_text(body.get("caption")))),
             "media": _media(message, kind, body, sender),
         }
     if kind == "location":
@@ -529,13 +585,13 @@ def _interactive(message: Message, body: dict[str, Any]) -> InteractiveView:
     if message.direction == Message.Direction.INBOUND:
         reply = _dict(body.get(kind))
         if kind in ("button_reply", "list_reply"):
-            title = _text(reply.get("title")) or _text(reply.get("id"))
-            detail = _text(reply.get("description")) or _detail(reply.get("id"), title)
+            title = _masked(_text(reply.get("title")) or _text(reply.get("id")))
+            detail = _masked(_text(reply.get("description")) or _detail(reply.get("id"), title))
             return InteractiveView(kind, chosen=Option(title, detail))
         if kind == "nfm_reply":
             response = reply.get("response")
             fields = tuple(
-                Option(_text(key, 100), _plain(value))
+                Option(_text(key, 100), _masked(_plain(value)))
                 for key, value in list(_dict(response).items())[:_MAX_ITEMS]
                 if key != "flow_token"
             )
@@ -649,7 +705,9 @@ def _template(row: MessageTemplate | None, sent: dict[str, Any]) -> TemplateView
     values = _template_values(sent.get("components"))
     header_media = values.get("header_media", "")
     if row is None or not isinstance(row.components, list):
-        shown = tuple(v for key in ("header", "body") for v in values.get(key, {}).values())
+        shown = tuple(
+            _masked(v) for key in ("header", "body") for v in values.get(key, {}).values()
+        )
         return TemplateView(
             name, language, "", header_media, "", "", (), found=False, parameters=shown
         )
@@ -676,9 +734,9 @@ def _template(row: MessageTemplate | None, sent: dict[str, Any]) -> TemplateView
     return TemplateView(
         row.name,
         row.language,
-        safe_text(header),
+        safe_text(_masked(header)),
         header_media,
-        safe_text(body),
+        safe_text(_masked(body)),
         footer,
         tuple(buttons),
         found=True,
@@ -763,8 +821,9 @@ def _quoted(wamid: str, quoted: dict[str, Message], thread_pks: dict[str, int]) 
     if original is None:
         return QuotedView(False, "", "", "An earlier message that is not in this record.")
     pk = thread_pks.get(wamid)
+    anchor = f"#message-{pk}" if pk else ""
     return QuotedView(
-        True, f"#message-{pk}" if pk else "", _sender(original)[0], summary(original.content)
+        True, anchor, _sender(original)[0], _masked(summary(current_content(original)))
     )
 
 
@@ -834,7 +893,7 @@ def _versions(history: Any) -> tuple[VersionView, ...]:
         content = _dict(entry.get("content"))
         kind = _text(content.get("type"), 32)
         body = _text(_dict(content.get(kind)).get("body" if kind == "text" else "caption"))
-        text = safe_text(body) if body else summary(content)
+        text = safe_text(_masked(body)) if body else _masked(summary(content))
         versions.append(VersionView(text, _iso(entry.get("at")), _iso(entry.get("replaced_at"))))
     return tuple(versions)
 

@@ -53,6 +53,10 @@ class Filters:
     phone_number: int | None = None
     q: str = ""
     sort: str = "recent"
+    # The API's (the pages do not offer them): one assignee, one contact, recent activity.
+    assignee: int | None = None
+    contact: int | None = None
+    updated_since: datetime | None = None
 
     def query(self, **changes: Any) -> str:
         """The query string of these filters with ``changes`` (for links)."""
@@ -62,6 +66,12 @@ class Filters:
             value = getattr(merged, name)
             if value not in (None, ""):
                 params[name] = str(value)
+        for name in ("assignee", "contact"):
+            value = getattr(merged, name)
+            if value is not None:
+                params[name] = str(value)
+        if merged.updated_since is not None:
+            params["updated_since"] = merged.updated_since.isoformat()
         return params.urlencode()
 
 
@@ -80,11 +90,25 @@ def _clean_query(raw: str) -> str:
     return " ".join(printable.split())[:100]
 
 
+def parse_moment(raw: str | None) -> datetime | None:
+    """An ISO-8601 time with its offset (``2026-12-03T09:00:00Z``); None if not one."""
+    try:
+        moment = parse_datetime((raw or "").strip())
+    except ValueError:  # well formed but out of range (month 13)
+        return None
+    if moment is None or timezone.is_naive(moment):
+        return None
+    return moment
+
+
 def parse_filters(params: QueryDict) -> Filters:
-    """Filters from a query string; anything unknown or malformed falls back to the default."""
+    """Filters from a query string; anything unknown or malformed falls back to the default.
+    ``assignee=none`` is the unassigned view."""
     view = params.get("view", "all")
     status = params.get("status", "open")
     sort = params.get("sort", "recent")
+    if params.get("assignee") == "none":
+        view = "unassigned"
     return Filters(
         view=view if view in VIEWS else "all",
         status=status if status in STATUSES or status == "any" else "open",
@@ -93,6 +117,9 @@ def parse_filters(params: QueryDict) -> Filters:
         phone_number=parse_id(params.get("phone_number")),
         q=_clean_query(params.get("q", "")),
         sort=sort if sort in SORTS else "recent",
+        assignee=parse_id(params.get("assignee")),
+        contact=parse_id(params.get("contact")),
+        updated_since=parse_moment(params.get("updated_since")),
     )
 
 
@@ -105,7 +132,7 @@ def _base(agency: Agency) -> QuerySet[Conversation]:
 
 def _narrowed(
     agency: Agency,
-    user: User,
+    user: User | None,
     filters: Filters,
     search: Search | None = None,
     *,
@@ -123,6 +150,12 @@ def _narrowed(
         conversations = conversations.filter(team_id=filters.team)
     if filters.phone_number:
         conversations = conversations.filter(phone_number_id=filters.phone_number)
+    if filters.assignee:
+        conversations = conversations.filter(assignee_id=filters.assignee)
+    if filters.contact:
+        conversations = conversations.filter(contact_id=filters.contact)
+    if filters.updated_since is not None:
+        conversations = conversations.filter(last_message_at__gte=filters.updated_since)
     if filters.label:
         # A join from the label's side (index label_conversations), not a semi-join the
         # planner runs as a probe per conversation of the agency.
@@ -252,7 +285,15 @@ def conversation_page(
         key = "last_message_at"
     ids = list(conversations.values_list("pk", flat=True)[: size + 1])
     more = len(ids) > size
-    ids = ids[:size]
+    rows = conversation_rows(ids[:size])
+    found = rows[-1].conversation if rows else None
+    next_cursor = _encode(getattr(found, key), found.pk) if more and found else None
+    return ConversationPage(rows, next_cursor)
+
+
+def conversation_rows(ids: list[int]) -> list[ConversationRow]:
+    """The conversations ``ids``, in that order, with their contact, assignee, team, number
+    and label names (the second step of a page: a few queries whatever its size)."""
     by_pk = (
         Conversation.objects.filter(pk__in=ids)
         .select_related("contact", "assignee", "team", "phone_number")
@@ -260,9 +301,7 @@ def conversation_page(
     )
     found = [by_pk[pk] for pk in ids if pk in by_pk]
     labels = _labels_of([c.pk for c in found])
-    rows = [ConversationRow(c, labels.get(c.pk, [])) for c in found]
-    next_cursor = _encode(getattr(found[-1], key), found[-1].pk) if more and found else None
-    return ConversationPage(rows, next_cursor)
+    return [ConversationRow(c, labels.get(c.pk, [])) for c in found]
 
 
 def _labels_of(conversation_pks: list[int]) -> dict[int, list[str]]:
@@ -318,6 +357,46 @@ def counts(agency: Agency, user: User, filters: Filters, found_by: Search | None
         dict(zip(VIEWS, found[: len(VIEWS)], strict=True)),
         dict(zip(STATUSES, found[len(VIEWS) :], strict=True)),
     )
+
+
+# --- The API (inbox.api) ------------------------------------------------------------------
+
+
+def conversation_keys(agency: Agency, filters: Filters) -> QuerySet[Conversation, Any]:
+    """The list's conversations as ``{"id", "last_message_at"}`` (what the API's cursor
+    walks, newest activity first); ``conversation_rows`` loads a page of them. A credential
+    is nobody: there is no "mine"."""
+    if filters.view == "mine":
+        filters = replace(filters, view="all")
+    return _narrowed(agency, None, filters).values("id", "last_message_at")
+
+
+def get_conversation(agency: Agency, pk: int) -> ConversationRow | None:
+    """One conversation of the agency with what its row shows; None if not the agency's."""
+    found = Conversation.objects.filter(agency=agency, pk=pk).values_list("pk", flat=True)
+    rows = conversation_rows(list(found[:1]))
+    return rows[0] if rows else None
+
+
+def member_user(agency: Agency, user_pk: int) -> User | None:
+    """The user ``user_pk`` if they are a member of the agency."""
+    membership = (
+        Membership.objects.filter(agency=agency, user_id=user_pk).select_related("user").first()
+    )
+    return membership.user if membership is not None else None
+
+
+def team_of_agency(agency: Agency, pk: int) -> Team | None:
+    return Team.objects.filter(agency=agency, pk=pk).first()
+
+
+def label_named(agency: Agency, name: str) -> Label | None:
+    return Label.objects.filter(agency=agency, name=name).first()
+
+
+def notes_for_api(conversation: Conversation) -> QuerySet[Note]:
+    """The conversation's notes with their authors (the API pages through them)."""
+    return Note.objects.filter(conversation=conversation).select_related("author")
 
 
 # --- Around the thread ---------------------------------------------------------------------

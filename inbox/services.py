@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from bsp import events
@@ -38,8 +39,9 @@ from messaging.models import Conversation, Message
 from messaging.whatsapp.client import CloudAPIClient
 from messaging.whatsapp.errors import CloudAPIError
 from records.audit import Actor, record_event
+from records.models import AuditEvent
 from tenants.models import Agency, Membership
-from tenants.permissions import Perm, role_has_perm
+from tenants.permissions import Perm, Role, role_has_perm
 from tenants.services import ApplicationError, ensure_agency_active
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,12 @@ MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9._+-]{0,63})")
 
 
 class InboxError(ApplicationError):
-    """A request the inbox refuses, with the reason in plain words."""
+    """A request the inbox refuses, with the reason in plain words and a stable ``code``
+    (the API's 422 problem carries it)."""
+
+    def __init__(self, message: str, code: str = "inbox_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _subject(conversation: Conversation) -> dict[str, int]:
@@ -63,6 +70,14 @@ def _locked(conversation: Conversation) -> Conversation:
 
 
 # --- Assignment --------------------------------------------------------------------------
+
+
+def agency_admins(agency_id: int) -> list[User]:
+    """The agency's active admins (who hear about its integrations)."""
+    admins = Membership.objects.filter(
+        agency_id=agency_id, role=Role.AGENCY_ADMIN, user__is_active=True
+    ).select_related("user")
+    return [membership.user for membership in admins.order_by("user_id")]
 
 
 def can_be_assigned(agency: Agency, user: User) -> bool:
@@ -92,13 +107,17 @@ def assign(
 ) -> Conversation:
     """Hand the conversation to ``assignee`` (None: unassign) and, unless ``team`` is False,
     to ``team`` (None: no team). Publishes ``conversation.assigned``; notifies an assignee
-    other than the one acting."""
+    other than the one acting. ``by`` None: not a member acting (an API credential, the
+    round robin), whose permission was checked before (the credential's scope)."""
     agency = conversation.agency
     ensure_agency_active(agency)
     if by is not None and not _may_assign(agency, by, assignee, team):
-        raise InboxError("Only supervisors and admins assign to others.")
+        raise InboxError("Only supervisors and admins assign to others.", "assign_not_allowed")
     if assignee is not None and not can_be_assigned(agency, assignee):
-        raise InboxError(f"{assignee.email} cannot answer conversations in {agency.name}.")
+        raise InboxError(
+            f"{assignee.email} cannot answer conversations in {agency.name}.",
+            "assignee_cannot_reply",
+        )
     with transaction.atomic():
         row = _locked(conversation)
         previous = {"assignee": row.assignee_id, "team": row.team_id}
@@ -108,7 +127,7 @@ def assign(
         if previous == {"assignee": row.assignee_id, "team": row.team_id}:
             return row
         row.save(update_fields=["assignee", "team"])
-        _assigned(row, previous, by, reason)
+        _assigned(row, previous, by, reason, actor=actor)
         record_event(
             agency_id=agency.pk,
             actor=actor,
@@ -119,7 +138,14 @@ def assign(
     return row
 
 
-def _assigned(row: Conversation, previous: dict[str, Any], by: User | None, reason: str) -> None:
+def _assigned(
+    row: Conversation,
+    previous: dict[str, Any],
+    by: User | None,
+    reason: str,
+    *,
+    actor: Actor | None = None,
+) -> None:
     events.publish(
         agency_id=row.agency_id,
         type=types.CONVERSATION_ASSIGNED,
@@ -134,7 +160,7 @@ def _assigned(row: Conversation, previous: dict[str, Any], by: User | None, reas
         },
     )
     if row.assignee_id and (by is None or by.pk != row.assignee_id):
-        who = "automatic assignment" if by is None else (by.get_full_name() or by.email)
+        who = _who(by, actor) or "automatic assignment"
         Notification.objects.create(
             agency_id=row.agency_id,
             user_id=row.assignee_id,
@@ -142,6 +168,15 @@ def _assigned(row: Conversation, previous: dict[str, Any], by: User | None, reas
             conversation=row,
             text=f"Conversation with {row.contact} assigned to you ({who}).",
         )
+
+
+def _who(user: User | None, actor: Actor | None) -> str:
+    """The acting person's name, or an API credential's ("API key “CRM”"); "" for none."""
+    if user is not None:
+        return user.get_full_name() or user.email
+    if actor is not None and actor.type == AuditEvent.ActorType.API:
+        return f"API key “{actor.label}”"
+    return ""
 
 
 # --- Status, snooze ------------------------------------------------------------------------
@@ -160,10 +195,10 @@ def set_status(
     ``conversation.status``."""
     ensure_agency_active(conversation.agency)
     if status not in Status.values:
-        raise InboxError(f"Unknown status {status!r}.")
+        raise InboxError(f"Unknown status {status!r}.", "unknown_status")
     now = timezone.now()
     if status == Status.SNOOZED and (snooze_until is None or snooze_until <= now):
-        raise InboxError("Choose a time in the future to snooze until.")
+        raise InboxError("Choose a time in the future to snooze until.", "snooze_not_in_future")
     with transaction.atomic():
         row = _locked(conversation)
         changed = _apply_status(row, status, snooze_until if status == Status.SNOOZED else None)
@@ -287,20 +322,22 @@ def mentioned_users(agency: Agency, body: str) -> list[User]:
     return [user for user in members if mention_handle(user) in handles]
 
 
-def add_note(*, actor: Actor, author: User, conversation: Conversation, body: str) -> Note:
+def add_note(*, actor: Actor, author: User | None, conversation: Conversation, body: str) -> Note:
     """A private note (never sent to WhatsApp). Colleagues mentioned with ``@handle`` get a
-    notification. Publishes ``note.added``."""
+    notification. Publishes ``note.added``. ``author`` None: written by an API credential
+    (the audit record and the mention name ``actor``)."""
     agency = conversation.agency
     ensure_agency_active(agency)
     body = body.strip()
     if not body:
-        raise InboxError("Write something in the note first.")
-    mentioned = [user for user in mentioned_users(agency, body) if user.pk != author.pk]
+        raise InboxError("Write something in the note first.", "empty_note")
+    author_pk = author.pk if author is not None else None
+    mentioned = [user for user in mentioned_users(agency, body) if user.pk != author_pk]
     with transaction.atomic():
         note = Note.objects.create(
             agency=agency, conversation=conversation, author=author, body=body
         )
-        author_name = author.get_full_name() or author.email
+        author_name = _who(author, actor) or "Someone"
         Notification.objects.bulk_create(
             Notification(
                 agency=agency,
@@ -316,7 +353,7 @@ def add_note(*, actor: Actor, author: User, conversation: Conversation, body: st
             agency_id=agency.pk,
             type=types.NOTE_ADDED,
             subject={**_subject(conversation), "note": note.pk},
-            payload={"author": author.pk, "mentions": [user.pk for user in mentioned]},
+            payload={"author": author_pk, "mentions": [user.pk for user in mentioned]},
         )
         record_event(
             agency_id=agency.pk,
@@ -335,6 +372,28 @@ def mark_notifications_read(
     if conversation is not None:
         unread = unread.filter(conversation=conversation)
     return unread.update(read_at=timezone.now())
+
+
+def notify_admins_webhook_disabled(
+    *, agency_id: int, subscription_id: int, url: str, hours: int
+) -> list[Notification]:
+    """Tell every admin of the agency that the sender disabled an integrator webhook after
+    ``hours`` of failed deliveries (from the stream: ``inbox.consumers``). The notification
+    leads to the subscription's page, where it is re-enabled."""
+    shown = url if len(url) <= 200 else url[:199] + "…"
+    target = f"to {shown}" if url else f"subscription #{subscription_id}"
+    text = f"Webhook {target} was disabled after failing for {hours} hours."
+    link = reverse("integrations:detail", args=[subscription_id])
+    return Notification.objects.bulk_create(
+        Notification(
+            agency_id=agency_id,
+            user=admin,
+            kind=Notification.Kind.WEBHOOK_DISABLED,
+            text=text,
+            link=link,
+        )
+        for admin in agency_admins(agency_id)
+    )
 
 
 # --- Read state --------------------------------------------------------------------------
@@ -391,9 +450,9 @@ def set_availability(
     ``agent.availability``; the round robin then hands them waiting conversations."""
     ensure_agency_active(agency)
     if availability not in AgentStatus.Availability.values:
-        raise InboxError(f"Unknown availability {availability!r}.")
+        raise InboxError(f"Unknown availability {availability!r}.", "unknown_availability")
     if capacity is not None and not 1 <= capacity <= 100:
-        raise InboxError("Capacity must be between 1 and 100 conversations.")
+        raise InboxError("Capacity must be between 1 and 100 conversations.", "invalid_capacity")
     with transaction.atomic():
         status = AgentStatus.objects.select_for_update().filter(agency=agency, user=user).first()
         status = status or AgentStatus.objects.create(agency=agency, user=user)

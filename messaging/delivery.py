@@ -188,7 +188,11 @@ def deliver(message_id: int) -> str:
             f"{number.get_status_display().lower()}.",
         )
         return "failed"
-    client = CloudAPIClient(number.phone_number_id, number.bearer_token())
+    if message.sandbox and not _sandbox_base_url():
+        return _record_sandbox_sent(message)
+    # A test key's message goes to the simulator, never to Meta (Message.sandbox).
+    base_url = _sandbox_base_url() if message.sandbox else None
+    client = CloudAPIClient(number.phone_number_id, number.bearer_token(), base_url=base_url)
     # The route was decided when the message was queued (route_for).
     send = (
         client.send_marketing if message.route == Message.Route.MARKETING_MESSAGES else client.send
@@ -238,6 +242,39 @@ def deliver(message_id: int) -> str:
         answered = (message.contact_id, message.contact.wa_id or "", result.wa_id or "")
         wa_ids.adopt_canonical_wa_ids(message.agency_id, [answered])
     return "accepted"
+
+
+def _sandbox_base_url() -> str:
+    return str(getattr(settings, "TEST_MODE_GRAPH_API_BASE_URL", "") or "")
+
+
+def _record_sandbox_sent(message: Message) -> str:
+    """A test key's message where no simulator is configured (production): nothing is sent
+    anywhere; it is recorded as sent with a made-up wamid, so integrators see it complete."""
+    now = timezone.now()
+    with transaction.atomic():
+        recorded = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.SENT,
+            wamid=f"wamid.sandbox.{message.pk}",
+            accepted_at=now,
+            sent_at=now,
+        )
+        if recorded:
+            events.publish_many(
+                message.agency_id,
+                [
+                    _status_event(
+                        message.pk,
+                        message.conversation_id,
+                        message.contact_id,
+                        Message.Status.SENDING,
+                        Message.Status.SENT,
+                        now,
+                        wamid=f"wamid.sandbox.{message.pk}",
+                    )
+                ],
+            )
+    return "sandbox"
 
 
 def _agency_active(agency_id: int) -> bool:

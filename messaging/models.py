@@ -252,6 +252,9 @@ class Message(AgencyOwnedModel):
     # Which Cloud API endpoint sends it, decided when it is queued (policy.route_for): the
     # drain reads it from the row instead of looking the template and the agency up again.
     route = models.CharField(max_length=24, choices=Route.choices, default=Route.MESSAGES)
+    # Sent with a test API key: the worker sends it to the Cloud API simulator
+    # (TEST_MODE_GRAPH_API_BASE_URL), never to Meta or a citizen (messaging.delivery).
+    sandbox = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sending_at = models.DateTimeField(null=True, blank=True)

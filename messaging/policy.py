@@ -18,7 +18,12 @@ agent understands. The rules (../shared/cloud-api.md §7):
 - marketing_unavailable: no marketing template to a US number (Meta stopped delivering them
   on April 1, 2025: 131049);
 - tier_limit: business-initiated messages reach at most the portfolio's messaging limit of
-  unique contacts in a moving 24 h.
+  unique contacts in a moving 24 h;
+- trial_recipient: an agency in trial mode (not yet approved to go live by a platform
+  operator) sends only to its own staff's numbers (``trial_recipients``);
+- sensitive_data: the agency's DLP policy (``records.dlp``) refuses a message carrying a
+  validated SSN, card or routing number, or a match of a blocking rule, unless the
+  sender's role may override it and gives a justification (``check_sensitive_data``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -38,8 +44,9 @@ from messaging import reach, wa_ids
 from messaging.models import Consent, Contact, Conversation
 from messaging.whatsapp import builders
 from messaging.whatsapp.templates import normalize_language
+from records.dlp import outbound as dlp_outbound
 from templates_mgr.models import MessageTemplate
-from tenants.models import Agency, PhoneNumber, WhatsAppBusinessAccount
+from tenants.models import Agency, Membership, PhoneNumber, WhatsAppBusinessAccount
 from tenants.services import AgencySuspended, ensure_agency_active
 
 WINDOW = timedelta(hours=24)
@@ -61,6 +68,8 @@ class Rule(StrEnum):
     OPTED_OUT = "opted_out"
     MARKETING_UNAVAILABLE = "marketing_unavailable"
     TIER_LIMIT = "tier_limit"
+    SENSITIVE_DATA = "sensitive_data"
+    TRIAL_RECIPIENT = "trial_recipient"
 
 
 class SendRefused(Exception):
@@ -132,6 +141,38 @@ def normalize_recipient(to: str) -> str:
         Rule.INVALID_RECIPIENT,
         f"“{to}” is not a valid phone number with its country code.",
         to=to,
+    )
+
+
+def _wa_id_or_none(phone: str) -> str | None:
+    try:
+        return normalize_recipient(phone) if phone.strip() else None
+    except SendRefused:
+        return None
+
+
+def trial_recipients(agency: Agency) -> frozenset[str]:
+    """The wa_ids an agency in trial mode may send to: its own staff's numbers.
+
+    Today the agency's contact phone; a member's phone too once memberships carry one
+    (``Membership.phone_e164``: /work/coord/requests-msgs.md)."""
+    phones = [agency.contact_phone or ""]
+    if any(f.name == "phone_e164" for f in Membership._meta.get_fields()):
+        phones += list(
+            Membership.objects.filter(agency=agency).values_list("phone_e164", flat=True)
+        )
+    return frozenset(w for w in (_wa_id_or_none(p or "") for p in phones) if w)
+
+
+def check_trial_recipient(agency: Agency, wa_id: str) -> None:
+    """A trial agency sends to its staff's numbers only, until an operator approves it."""
+    if not agency.in_trial or wa_id in trial_recipients(agency):
+        return
+    raise SendRefused(
+        Rule.TRIAL_RECIPIENT,
+        f"{agency.name} is in trial mode: messages go only to the agency's own staff "
+        "numbers until a platform operator approves it going live.",
+        to=wa_id,
     )
 
 
@@ -466,3 +507,38 @@ def check_tier(number: PhoneNumber, contact: Contact, now: datetime) -> None:
             reached=reached,
             remaining=0,
         )
+
+
+def check_sensitive_data(
+    agency: Agency,
+    content: dict[str, Any],
+    *,
+    justification: str = "",
+    role: Callable[[], str | None] = lambda: None,
+) -> dlp_outbound.Check | None:
+    """The agency's DLP policy on what the message says (one scan of its texts): None when
+    nothing was found; the check when the message may go (only flag-level findings, or
+    blocking ones with an accepted justification from a role that may override); else
+    SendRefused naming the kinds found, never the values. ``role`` is asked only when
+    something blocks (the sender's membership is one query)."""
+    found = dlp_outbound.check(agency, content)
+    if not found.findings:
+        return None
+    blocking = found.blocking
+    if not blocking:
+        return found
+    may_override = found.engine.may_override(role())
+    kinds = found.blocking_kinds
+    if may_override and justification.strip():
+        problem = dlp_outbound.justification_problem(found.engine, justification)
+        if not problem:
+            return found
+        raise SendRefused(
+            Rule.SENSITIVE_DATA, problem, kinds=kinds, may_override=True, justification=True
+        )
+    raise SendRefused(
+        Rule.SENSITIVE_DATA,
+        dlp_outbound.refusal_text(found, may_override=may_override),
+        kinds=kinds,
+        may_override=may_override,
+    )

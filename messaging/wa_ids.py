@@ -15,6 +15,7 @@ citizen's next message (``from`` is the canonical form) lands on the same contac
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -23,10 +24,13 @@ from django.db import IntegrityError, transaction
 
 from messaging.models import Contact
 from records.audit import Actor, record_event
+from tenants.models import Agency, PhoneNumber
 
 logger = logging.getLogger(__name__)
 
 MAX_DIGITS = 15  # E.164
+# What people put between digits when they write a number.
+_FORMATTING = re.compile(r"[\s()+\-./]")
 ACTOR = Actor.system("delivery")
 
 
@@ -90,3 +94,48 @@ def adopt_canonical_wa_ids(agency_id: int, answered: Iterable[tuple[int, str, st
             logger.info(
                 "contact %s: Meta's wa_id is already another contact's; kept apart", contact_id
             )
+
+
+# --- numbers as people write them (CSV lists, the hosted opt-in page) ------------------
+
+
+def default_region(agency: Agency) -> str:
+    """The region national numbers are read in: the country of the agency's first number."""
+    number = PhoneNumber.objects.filter(agency=agency).order_by("pk").first()
+    if number is not None:
+        try:
+            parsed = phonenumbers.parse(number.display_phone_number, None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is not None:
+            region = phonenumbers.region_code_for_number(parsed)
+            if region and region != phonenumbers.UNKNOWN_REGION:
+                return str(region)
+    return "US"
+
+
+def to_wa_id(phone: str, region: str) -> str | None:
+    """The WhatsApp id of a number as people write it, or None. A national number is read
+    in ``region``; an international one (``+``, ``00``) as such; what libphonenumber rejects
+    may still be a wa_id by WhatsApp's rules (Mexico's ``521…``) when written with its
+    country code."""
+    text = phone.strip()
+    if not text or len(text) > 40:
+        return None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    # Valid in the agency's own region first (most lists): it skips libphonenumber's search
+    # for the number's region, a third of the preview's time.
+    if parsed is not None and (
+        phonenumbers.is_valid_number_for_region(parsed, region)
+        or phonenumbers.is_valid_number(parsed)
+    ):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+    digits = _FORMATTING.sub("", text)
+    if text.startswith("+") and is_wa_id(digits):
+        return digits
+    return None

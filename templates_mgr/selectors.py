@@ -181,3 +181,22 @@ __all__ = (
     "translations",
     "versions",
 )
+
+
+def template_of(agency: Any, pk: int) -> MessageTemplate | None:
+    """One of the agency's templates (the REST API's detail), or None."""
+    return (
+        MessageTemplate.objects.filter(agency_id=_pk(agency), pk=pk).select_related("waba").first()
+    )
+
+
+def waba_of(agency: Any, waba_id: str | None) -> Any:
+    """The agency's WABA with Meta's id ``waba_id``; without one, its only WABA (None when
+    it has none, or several and none was named)."""
+    from tenants.models import WhatsAppBusinessAccount
+
+    wabas = WhatsAppBusinessAccount.objects.filter(agency_id=_pk(agency))
+    if waba_id:
+        return wabas.filter(waba_id=waba_id).first()
+    found = list(wabas[:2])
+    return found[0] if len(found) == 1 else None

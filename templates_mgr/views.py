@@ -25,10 +25,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bsp.events.selectors import last_sequence
 from frontend.decorators import agency_perm_required
+from messaging.consent import selectors as consent_selectors
 from records.audit import Actor
 from templates_mgr import prescreen as screening
 from templates_mgr import selectors, services
-from templates_mgr.drafts import TemplateDraft
+from templates_mgr.drafts import MEDIA_HEADER_FORMATS, TemplateDraft
 from templates_mgr.forms import (
     BUTTON_TYPES,
     CATEGORIES,
@@ -234,7 +235,7 @@ def detail(request: MemberRequest, pk: int) -> HttpResponse:
     context = {
         "template": template,
         "cell": Translation(template),
-        "preview": _sample_preview(template),
+        "preview": _sample_preview(template, template.waba),
         "translations": [
             Translation(t) for t in selectors.translations(template.waba, template.name)
         ],
@@ -273,9 +274,25 @@ def _unsaved(draft: TemplateDraft) -> MessageTemplate:
     )
 
 
-def _sample_preview(template: MessageTemplate) -> PreviewModel:
-    """The template filled with the samples given to Meta."""
-    return render_preview(template, {v.key: v.example for v in template_variables(template)})
+def _sample_preview(template: MessageTemplate, waba: WhatsAppBusinessAccount) -> PreviewModel:
+    """The template filled with the samples given to Meta, a media header's included (its
+    uploaded file's name; without it the preview would say the media is still to choose)."""
+    values = {v.key: v.example for v in template_variables(template)}
+    return render_preview(template, values, sample_name=_header_sample_name(template, waba))
+
+
+def _header_sample_name(template: MessageTemplate, waba: WhatsAppBusinessAccount) -> str:
+    header = TemplateDraft.from_template(template).header or {}
+    if str(header.get("format", "")).upper() not in MEDIA_HEADER_FORMATS:
+        return ""
+    example = header.get("example")
+    handles = example.get("header_handle") if isinstance(example, dict) else None
+    handle = str(handles[0]) if isinstance(handles, list) and handles else ""
+    if not handle:
+        return ""  # not uploaded yet: the preview says so, and the check page why
+    sample = selectors.header_sample(waba, handle)
+    # A template synced from Meta has a sample there that was never uploaded through us.
+    return sample.filename if sample is not None else "the sample given to Meta"
 
 
 @dataclass(frozen=True)
@@ -442,10 +459,21 @@ def _editor_context(
         "categories": CATEGORIES,
         "parameter_formats": PARAMETER_FORMATS,
         "languages": LANGUAGES,
+        "topics": _topic_choices(request, editor.topic),
         "max_buttons": MAX_BUTTONS,
         "name_fixed": mode in ("edit", "translate"),
         "language_fixed": mode == "edit",
     }
+
+
+def _topic_choices(request: MemberRequest, current: str) -> list[tuple[str, str]]:
+    """The agency's consent topics (Contacts → Consent topics) to restrict a template to; a
+    topic the template already carries stays choosable even if it was not created there."""
+    choices = [("", "Any opt-in (no topic)")]
+    choices += [(t.slug, t.name) for t in consent_selectors.topics(request.agency)]
+    if current and current not in {slug for slug, _ in choices}:
+        choices.append((current, f"{current} (not one of the agency's topics)"))
+    return choices
 
 
 def _render_editor(
@@ -645,7 +673,7 @@ def submit(request: MemberRequest, pk: int) -> HttpResponse:
             (f, screening.CATEGORY_LABELS.get(f.category, f.category), _field_label(f.field))
             for f in findings
         ],
-        "preview": _sample_preview(_unsaved(draft)),
+        "preview": _sample_preview(_unsaved(draft), template.waba),
         "justification": justification,
         "error": error,
         "submittable": submittable,

@@ -76,8 +76,8 @@ class SecretsWriteOnlyForm(forms.ModelForm):
 
 @admin.register(models.Agency)
 class AgencyAdmin(AuditedAdmin):
-    list_display = ["name", "slug", "status", "timezone", "created_at"]
-    list_filter = ["status"]
+    list_display = ["name", "slug", "status", "live_approved", "timezone", "created_at"]
+    list_filter = ["status", "live_approved"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -161,8 +161,9 @@ def _status_change(obj: Any, form: Any, change: bool) -> str | None:
 
 @admin.register(models.ApiCredential)
 class ApiCredentialAdmin(AuditedAdmin):
-    list_display = ["name", "prefix", "agency", "created_at", "revoked_at"]
-    readonly_fields = ["prefix", "key_hash"]
+    list_display = ["name", "prefix", "agency", "kind", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["prefix", "key_hash", "scopes", "kind"]
 
 
 # allauth registers an Authenticator admin whose change form shows ``data``: the TOTP secret

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeGuard, cast
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from tenants.models import Agency, ApiCredential, Membership
 
@@ -46,3 +46,12 @@ def is_signed_in(request: AgencyRequest) -> TypeGuard[SignedInRequest]:
 def agency_request(request: Request) -> AgencyRequest:
     """The Django request under a DRF one, with the attributes ``AgencyMiddleware`` set."""
     return cast(AgencyRequest, request._request)
+
+
+def request_agency(request: Request) -> Agency:
+    """The agency of an API request. ``IsAgencyMember`` lets nobody without one through;
+    should a view run without it anyway, it is a 404, never another agency's data."""
+    agency = agency_request(request).agency
+    if agency is None:
+        raise Http404
+    return agency

@@ -6,14 +6,21 @@ import logging
 from collections.abc import Callable
 
 import redis
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from tenants.api.problems import problem_response
+from tenants.api.ratelimit import Decision, Limit, default_limit, limiter
 from tenants.http import AgencyRequest, SignedInRequest, is_signed_in
 from tenants.models import ApiCredential, Membership
 from tenants.scoping import agency_scope, no_scope, system_scope
-from tenants.selectors import find_api_credential, get_membership, memberships_for_request
+from tenants.selectors import (
+    find_api_credential,
+    find_api_token,
+    get_membership,
+    memberships_for_request,
+)
 
 SESSION_AGENCY_KEY = "agency_id"
 # Redis is down or unreachable (connection refused, timeout, still loading its data).
@@ -32,10 +39,34 @@ def switch_agency(request: HttpRequest, agency_id: int) -> bool:
 
 
 def _api_credential(request: AgencyRequest) -> ApiCredential | None:
+    """The credential of an API key (``Bearer cr_...``) or of an OAuth access token
+    (``Bearer crt_...``, whose scopes then narrow the credential's)."""
     header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer crt_"):
+        token = find_api_token(header.removeprefix("Bearer ").strip())
+        return token.credential if token is not None else None
     if not header.startswith("Bearer cr_"):
         return None
     return find_api_credential(header.removeprefix("Bearer ").strip())
+
+
+def _rate_limited(
+    request: AgencyRequest, credential: ApiCredential
+) -> Decision | HttpResponse | None:
+    """Take a token from the credential's bucket (tenants/api/ratelimit.py); None without
+    Redis (the embedded demo: no limit), a 503 problem when Redis is down."""
+    bucket = limiter()
+    if bucket is None:
+        return None
+    default = default_limit()
+    limit = Limit(
+        rate=float(credential.rate_limit_per_second or default.rate),
+        burst=credential.rate_limit_burst or default.burst,
+    )
+    try:
+        return bucket.take(credential.prefix, limit)
+    except REDIS_UNAVAILABLE as exc:
+        return _redis_unavailable(request, exc)
 
 
 class AgencyMiddleware:
@@ -58,14 +89,12 @@ class AgencyMiddleware:
         if credential is not None:
             return self._as_api_client(request, credential)
         if request.headers.get("Authorization", "").startswith("Bearer "):
-            return JsonResponse(
-                {
-                    "error": {
-                        "code": "invalid_api_key",
-                        "message": "The API key is invalid or revoked.",
-                    }
-                },
+            return problem_response(
+                request,
                 status=401,
+                code="invalid_token",
+                detail="The API key or access token is invalid, expired or revoked.",
+                headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'},
             )
         user = request.user
         if user.is_authenticated and user.is_superuser and request.path.startswith("/admin/"):
@@ -85,16 +114,37 @@ class AgencyMiddleware:
 
     def _as_api_client(self, request: AgencyRequest, credential: ApiCredential) -> HttpResponse:
         request.agency, request.api_credential = credential.agency, credential
+        decision = _rate_limited(request, credential)
+        if isinstance(decision, HttpResponse):
+            return decision
+        if decision is not None and not decision.allowed:
+            return problem_response(
+                request,
+                status=429,
+                code="rate_limited",
+                detail=(
+                    f"This credential may make {decision.limit.rate:g} requests per second "
+                    f"(bursts of {decision.limit.burst}). Retry after the Retry-After seconds."
+                ),
+                headers=decision.headers(),
+            )
         refused = _refuse_api_write_while_suspended(request)
-        if refused is not None:
-            return refused
-        with agency_scope(credential.agency):
-            if (
-                not credential.last_used_at
-                or (timezone.now() - credential.last_used_at).total_seconds() > 60
-            ):
-                ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
-            return self.get_response(request)
+        if refused is None:
+            with agency_scope(credential.agency):
+                if (
+                    not credential.last_used_at
+                    or (timezone.now() - credential.last_used_at).total_seconds() > 60
+                ):
+                    ApiCredential.objects.filter(pk=credential.pk).update(
+                        last_used_at=timezone.now()
+                    )
+                response = self.get_response(request)
+        else:
+            response = refused
+        if decision is not None:
+            for name, value in decision.headers().items():
+                response[name] = value
+        return response
 
     def process_exception(
         self, request: AgencyRequest, exception: Exception
@@ -108,7 +158,7 @@ class AgencyMiddleware:
         if not isinstance(exception, AgencySuspended):
             return None
         if request.path.startswith("/api/"):
-            return _suspended_json(str(exception))
+            return _suspended_json(str(exception), request)
         context = {"reason": str(exception)}
         return render(request, "frontend/suspended.html", context, status=403)
 
@@ -132,13 +182,12 @@ def _redis_unavailable(request: HttpRequest, exception: Exception) -> HttpRespon
     their endpoint does not need Redis."""
     logger.error("Redis unavailable: %s", type(exception).__name__, extra={"path": request.path})
     if request.path.startswith("/api/"):
-        body = {
-            "error": {
-                "code": "temporarily_unavailable",
-                "message": "The service is temporarily unavailable. Try again in a minute.",
-            }
-        }
-        response: HttpResponse = JsonResponse(body, status=503)
+        response: HttpResponse = problem_response(
+            request,
+            status=503,
+            code="temporarily_unavailable",
+            detail="The service is temporarily unavailable. Try again in a minute.",
+        )
     else:
         signing_in = request.path.startswith("/accounts/")
         context = {"signing_in": signing_in}
@@ -147,11 +196,11 @@ def _redis_unavailable(request: HttpRequest, exception: Exception) -> HttpRespon
     return response
 
 
-def _suspended_json(message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": "agency_suspended", "message": message}}, status=403)
+def _suspended_json(message: str, request: HttpRequest | None = None) -> HttpResponse:
+    return problem_response(request, status=403, code="agency_suspended", detail=message)
 
 
-def _refuse_api_write_while_suspended(request: AgencyRequest) -> JsonResponse | None:
+def _refuse_api_write_while_suspended(request: AgencyRequest) -> HttpResponse | None:
     """The API's one check: a suspended agency's API reads, but refuses every unsafe method.
 
     Here rather than in each view, so that an endpoint added later cannot forget it.
@@ -166,7 +215,7 @@ def _refuse_api_write_while_suspended(request: AgencyRequest) -> JsonResponse | 
         return None
     from tenants.services import suspension_reason
 
-    return _suspended_json(suspension_reason(agency))
+    return _suspended_json(suspension_reason(agency), request)
 
 
 class MfaRequiredMiddleware:
@@ -185,14 +234,11 @@ class MfaRequiredMiddleware:
             and self._needs_enrollment(request)
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "error": {
-                            "code": "mfa_required",
-                            "message": "Enroll in two-factor authentication first.",
-                        }
-                    },
+                return problem_response(
+                    request,
                     status=403,
+                    code="mfa_required",
+                    detail="Enroll in two-factor authentication first.",
                 )
             return redirect("mfa_activate_totp")
         return self.get_response(request)

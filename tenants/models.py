@@ -42,6 +42,9 @@ class Agency(models.Model):
     # instead of /messages; the agency must have accepted Meta's terms for it first.
     # Utility and authentication templates always go through /messages.
     marketing_messages_api = models.BooleanField(default=False)
+    # A new agency starts in trial mode (sends only to its own staff's numbers) until a
+    # platform operator approves it going live; agencies older than the flag are live.
+    live_approved = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,6 +57,10 @@ class Agency(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def in_trial(self) -> bool:
+        return not self.live_approved
 
 
 class Membership(AgencyOwnedModel):
@@ -217,12 +224,27 @@ class PhoneNumber(AgencyOwnedModel):
 
 
 class ApiCredential(AgencyOwnedModel):
-    """An integrator's API key. The key is shown once; only its SHA-256 is kept."""
+    """An integrator's API key. The key is shown once; only its SHA-256 is kept.
+
+    What it may do is its ``scopes`` (``tenants.api.scopes.Scope`` values), nothing else;
+    ``role`` is kept only as a record of what keys created before scopes could do.
+    """
+
+    class Kind(models.TextChoices):
+        # A test key's sends go to the Cloud API simulator, never to Meta or a citizen.
+        LIVE = "live", "Live"
+        TEST = "test", "Test"
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.INTEGRATOR)
+    scopes = models.JSONField(default=list, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LIVE)
+    # Requests per second and burst of this key's token bucket; the settings'
+    # API_RATE_LIMIT_PER_SECOND / API_RATE_LIMIT_BURST when empty.
+    rate_limit_per_second = models.PositiveIntegerField(null=True, blank=True)
+    rate_limit_burst = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -236,5 +258,70 @@ class ApiCredential(AgencyOwnedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    # The request's OAuth access token, when it came with one rather than the raw key
+    # (set by AgencyMiddleware; never stored): its scopes narrow the credential's.
+    access_token: ApiAccessToken | None = None
+
     def has_perm(self, perm: Perm) -> bool:
         return role_has_perm(self.role, perm)
+
+    @property
+    def is_test(self) -> bool:
+        return self.kind == self.Kind.TEST
+
+    @property
+    def granted_scopes(self) -> frozenset[str]:
+        """The scopes this request may use: the token's when it came with one."""
+        if self.access_token is not None:
+            return frozenset(self.access_token.scopes) & frozenset(self.scopes)
+        return frozenset(self.scopes)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.granted_scopes
+
+
+class ApiAccessToken(AgencyOwnedModel):
+    """A short-lived OAuth 2.0 bearer token (client credentials grant) of an API credential.
+
+    Only the SHA-256 of the token is kept; it carries a subset of the credential's scopes
+    and dies with the credential (revoking the key ends its tokens at once).
+    """
+
+    credential = models.ForeignKey(ApiCredential, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="apitoken_expires")]
+
+    def __str__(self) -> str:
+        return f"token of {self.credential_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(AgencyOwnedModel):
+    """A POST made with an ``Idempotency-Key``: the request's fingerprint and its answer.
+
+    ``principal`` is who sent it (``credential:<id>`` or ``user:<id>``): keys are theirs
+    alone. The row is inserted in the transaction that runs the request, so a concurrent
+    duplicate waits on the unique index and then replays the stored answer.
+    """
+
+    principal = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "principal", "key"], name="idempotency_key_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

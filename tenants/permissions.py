@@ -52,7 +52,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SUPERVISOR: frozenset(_SUPERVISOR),
     Role.AGENT: frozenset(_AGENT),
     Role.RECORDS_OFFICER: frozenset(
-        {Perm.VIEW_AGENCY, Perm.VIEW_INBOX, Perm.MANAGE_RECORDS, Perm.VIEW_AUDIT}
+        # VIEW_CONTACTS: a contact's consent history is exported for records requests.
+        {
+            Perm.VIEW_AGENCY,
+            Perm.VIEW_INBOX,
+            Perm.MANAGE_RECORDS,
+            Perm.VIEW_AUDIT,
+            Perm.VIEW_CONTACTS,
+        }
     ),
     Role.INTEGRATOR: frozenset({Perm.VIEW_AGENCY, Perm.USE_API, Perm.MANAGE_API_KEYS}),
 }

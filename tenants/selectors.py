@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -13,6 +14,7 @@ from django.utils import timezone
 from tenants.http import SignedInRequest
 from tenants.models import (
     Agency,
+    ApiAccessToken,
     ApiCredential,
     Invitation,
     Membership,
@@ -21,6 +23,8 @@ from tenants.models import (
 )
 from tenants.permissions import ROLES_REQUIRING_MFA, Role
 from tenants.scoping import agency_scope, system_scope
+
+_PREFIX = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 def sha256_hex(value: str) -> str:
@@ -81,8 +85,8 @@ def find_invitation(raw_token: str) -> Invitation | None:
 def find_api_credential(raw_key: str) -> ApiCredential | None:
     """The live credential for a presented key ``cr_<prefix>_<secret>``, or None."""
     parts = raw_key.split("_")
-    if len(parts) != 3 or parts[0] != "cr":
-        return None
+    if len(parts) != 3 or parts[0] != "cr" or not _PREFIX.fullmatch(parts[1]):
+        return None  # a malformed key (NUL bytes, huge, wrong alphabet) never reaches SQL
     with system_scope():
         credential = (
             ApiCredential.objects.select_related("agency")
@@ -92,6 +96,30 @@ def find_api_credential(raw_key: str) -> ApiCredential | None:
     if credential is None or not hmac.compare_digest(credential.key_hash, sha256_hex(raw_key)):
         return None
     return credential
+
+
+def find_api_token(raw_token: str) -> ApiAccessToken | None:
+    """The unexpired OAuth access token ``crt_<secret>`` of a live credential, or None.
+
+    The credential comes back on ``token.credential`` with ``access_token`` set, so its
+    ``granted_scopes`` are the token's.
+    """
+    if not raw_token.startswith("crt_") or len(raw_token) > 100:
+        return None
+    with system_scope():
+        token = (
+            ApiAccessToken.objects.select_related("credential__agency")
+            .filter(
+                token_hash=sha256_hex(raw_token),
+                expires_at__gt=timezone.now(),
+                credential__revoked_at=None,
+            )
+            .first()
+        )
+    if token is None:
+        return None
+    token.credential.access_token = token
+    return token
 
 
 def phone_numbers_of(agency: Agency) -> QuerySet[PhoneNumber]:

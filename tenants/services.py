@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import ValidationError
@@ -19,8 +21,10 @@ from bsp.events import types as event_types
 from records.audit import Actor, record_event
 from tenants.models import (
     Agency,
+    ApiAccessToken,
     ApiCredential,
     BusinessPortfolio,
+    IdempotencyKey,
     Invitation,
     Membership,
     PhoneNumber,
@@ -467,10 +471,28 @@ def _email_disconnection(number: PhoneNumber, reason: str) -> None:
 
 
 def create_api_credential(
-    *, actor: Actor, agency: Agency, created_by: AuthUser | None, name: str
+    *,
+    actor: Actor,
+    agency: Agency,
+    created_by: AuthUser | None,
+    name: str,
+    scopes: Iterable[str] = (),
+    kind: str = ApiCredential.Kind.LIVE,
 ) -> tuple[ApiCredential, str]:
-    """A new API key for integrators. The raw key is returned once and never stored."""
+    """A new API key for integrators with ``scopes`` (``tenants.api.scopes.Scope`` values).
+
+    The raw key is returned once and never stored. A ``test`` key's sends go to the Cloud
+    API simulator only (honoured by the send path).
+    """
+    from tenants.api.scopes import Scope
+
     ensure_agency_active(agency)
+    chosen = sorted(set(scopes))
+    unknown = set(chosen) - {s.value for s in Scope}
+    if unknown:
+        raise ApplicationError(f"Unknown scopes: {', '.join(sorted(unknown))}.")
+    if kind not in ApiCredential.Kind.values:
+        raise ApplicationError(f"Unknown kind of key: {kind}.")
     prefix = secrets.token_hex(6)
     raw_key = f"cr_{prefix}_{secrets.token_urlsafe(32).replace('_', '-')}"
     with agency_scope(agency), transaction.atomic():
@@ -480,15 +502,74 @@ def create_api_credential(
             prefix=prefix,
             key_hash=sha256_hex(raw_key),
             created_by=created_by,
+            scopes=chosen,
+            kind=kind,
         )
         record_event(
             agency_id=agency.pk,
             actor=actor,
             action="api_credential.created",
             target=credential,
-            changes={"name": name, "prefix": prefix},
+            changes={"name": name, "prefix": prefix, "scopes": chosen, "kind": kind},
         )
     return credential, raw_key
+
+
+def issue_access_token(
+    *, actor: Actor, credential: ApiCredential, scopes: Iterable[str] | None = None
+) -> tuple[ApiAccessToken, str]:
+    """An OAuth 2.0 access token (client credentials grant) for ``credential``.
+
+    ``scopes`` narrows the credential's (None: all of them); asking for a scope the
+    credential lacks is refused (RFC 6749 §5.2 ``invalid_scope``). The raw token is returned
+    once; only its SHA-256 is kept. It expires after ``API_ACCESS_TOKEN_SECONDS``. Audited
+    like a sign-in (``api_credential.token_issued``).
+    """
+    granted = set(credential.scopes)
+    wanted = granted if scopes is None else set(scopes)
+    if not wanted <= granted:
+        raise ApplicationError(
+            f"The credential does not hold: {', '.join(sorted(wanted - granted))}."
+        )
+    lifetime = timedelta(seconds=access_token_seconds())
+    raw_token = f"crt_{secrets.token_urlsafe(32)}"
+    agency = credential.agency
+    with agency_scope(agency), transaction.atomic():
+        token = ApiAccessToken.objects.create(
+            agency=agency,
+            credential=credential,
+            token_hash=sha256_hex(raw_token),
+            scopes=sorted(wanted),
+            expires_at=timezone.now() + lifetime,
+        )
+        record_event(
+            agency_id=agency.pk,
+            actor=actor,
+            action="api_credential.token_issued",
+            target=credential,
+            changes={"scopes": sorted(wanted), "expires_at": token.expires_at.isoformat()},
+        )
+    return token, raw_token
+
+
+def access_token_seconds() -> int:
+    return int(getattr(settings, "API_ACCESS_TOKEN_SECONDS", 600))
+
+
+def purge_expired_api_state(*, idempotency_hours: int = 24) -> tuple[int, int]:
+    """Delete expired access tokens and idempotency keys older than ``idempotency_hours``.
+
+    Platform housekeeping (beat): neither is a record; both are useless once expired.
+    Returns (tokens, keys) deleted.
+    """
+    from tenants.scoping import system_scope
+
+    now = timezone.now()
+    with system_scope():
+        tokens, _ = ApiAccessToken.objects.filter(expires_at__lte=now).delete()
+        cutoff = now - timedelta(hours=idempotency_hours)
+        keys, _ = IdempotencyKey.objects.filter(created_at__lte=cutoff).delete()
+    return tokens, keys
 
 
 def revoke_api_credential(*, actor: Actor, agency: Agency, credential: ApiCredential) -> None:

@@ -41,6 +41,7 @@ class AgencyFactory(ModelFactory[models.Agency]):
     name = factory.Sequence(lambda n: f"Agency {n}")
     slug = factory.Sequence(lambda n: f"agency-{n}")
     timezone = "America/Chicago"
+    live_approved = True  # trial mode (sends to staff numbers only) in its own tests
 
 
 class UserFactory(ModelFactory[User]):

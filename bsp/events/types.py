@@ -38,6 +38,9 @@ BANNED_TERM_CHANGED: Final = "banned_term.changed"
 # its contacts by topic in the payload), and a consent topic created or changed.
 CONSENT_IMPORTED: Final = "consent.imported"
 CONSENT_TOPIC_CHANGED: Final = "consent_topic.changed"
+# A contact created, renamed or given attributes, or deleted (messaging.consent.services;
+# the REST API's contacts). Subject {"contact": id}, payload {"change": ..., "fields": [...]}.
+CONTACT_CHANGED: Final = "contact.changed"
 # A CSV import of opt-ins previewed, started, committed or discarded (not its progress).
 CONSENT_IMPORT_CHANGED: Final = "consent_import.changed"
 # Campaigns (messaging.campaigns.services; campaign.progress from its stream consumer,
@@ -53,6 +56,38 @@ CAMPAIGN_COMPLETED: Final = "campaign.completed"
 CAMPAIGN_FAILED: Final = "campaign.failed"
 CAMPAIGN_PROGRESS: Final = "campaign.progress"
 PRICING_CHANGED: Final = "pricing.changed"
+# Records (records.checkpoints): a signed checkpoint of an agency's records was written.
+RECORDS_CHECKPOINT_SIGNED: Final = "records.checkpoint_signed"
+# Capture (records.capture.alerts): an inbound file that could not be stored (failed after
+# its retries, or rejected); subject {"media", "message", "conversation"}.
+MEDIA_MISSING: Final = "media.missing"
+# DLP (records.dlp.services): an agency's sensitive-data rule created, enabled or disabled.
+DLP_RULE_CHANGED: Final = "dlp_rule.changed"
+
+# Records, issue 12 (records.holds, .retention, .worm, .exports, .foia; DLP policy).
+LEGAL_HOLD_PLACED: Final = "legal_hold.placed"  # subject {"hold": id}
+LEGAL_HOLD_RELEASED: Final = "legal_hold.released"
+LEGAL_HOLD_CHANGED: Final = "legal_hold.changed"  # records newly held (later arrivals)
+FILE_PLAN_CHANGED: Final = "file_plan.changed"  # a record category or its instruction
+DISPOSITION_ELIGIBLE: Final = "disposition.eligible"  # an eligibility report computed
+DISPOSITION_APPROVED: Final = "disposition.approved"
+DISPOSITION_EXECUTED: Final = "disposition.executed"  # destroyed/transferred; certificate
+ARCHIVE_WRITTEN: Final = "archive.written"  # a conversation's WORM object stored
+ARCHIVE_RETENTION_EXTENDED: Final = "archive.retention_extended"
+ARCHIVE_LEGAL_HOLD: Final = "archive.legal_hold"  # a hold mirrored on a conversation's versions
+ARCHIVE_DESTROYED: Final = "archive.destroyed"  # every version of a conversation deleted
+ARCHIVE_POLICY_CHANGED: Final = "archive.policy_changed"  # an agency's archive policy set
+EXPORT_CHANGED: Final = "export.changed"  # an export job requested, started, done, failed
+EXPORT_PROGRESS: Final = "export.progress"
+RECORDS_REQUEST_CHANGED: Final = "records_request.changed"  # public-records requests
+DLP_FLAGGED: Final = "dlp.flagged"  # sensitive data found in a message (kinds, never values)
+DLP_POLICY_CHANGED: Final = "dlp_policy.changed"  # an agency's DLP policy saved
+DISPOSITION_REJECTED: Final = "disposition.rejected"  # an eligibility report rejected
+# Integrator webhooks (bsp.integrations.services): a subscription created, updated, its
+# secret rotated, disabled (by an admin, or by the sender after 24 h of failures: payload
+# {"action": "disabled", "notify": "agency_admins", "reason", "failing_since"}), enabled,
+# deleted, or a test event sent. Subject {"subscription": id}.
+WEBHOOK_SUBSCRIPTION_CHANGED: Final = "webhook_subscription.changed"
 
 ALL: Final = frozenset(
     {
@@ -93,5 +128,27 @@ ALL: Final = frozenset(
         CAMPAIGN_FAILED,
         CAMPAIGN_PROGRESS,
         PRICING_CHANGED,
+        RECORDS_CHECKPOINT_SIGNED,
+        MEDIA_MISSING,
+        DLP_RULE_CHANGED,
+        LEGAL_HOLD_PLACED,
+        LEGAL_HOLD_RELEASED,
+        LEGAL_HOLD_CHANGED,
+        FILE_PLAN_CHANGED,
+        DISPOSITION_ELIGIBLE,
+        DISPOSITION_APPROVED,
+        DISPOSITION_EXECUTED,
+        ARCHIVE_WRITTEN,
+        ARCHIVE_RETENTION_EXTENDED,
+        EXPORT_CHANGED,
+        EXPORT_PROGRESS,
+        RECORDS_REQUEST_CHANGED,
+        DLP_FLAGGED,
+        ARCHIVE_LEGAL_HOLD,
+        ARCHIVE_DESTROYED,
+        ARCHIVE_POLICY_CHANGED,
+        DLP_POLICY_CHANGED,
+        DISPOSITION_REJECTED,
+        WEBHOOK_SUBSCRIPTION_CHANGED,
     }
 )

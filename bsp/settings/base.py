@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "templates_mgr",
     "inbox",
     "inbox.analytics",
+    "bsp.integrations",
     "frontend",
     "bsp.apps.BspConfig",  # start-up checks of the configuration (bsp/checks.py)
 ]
@@ -120,12 +121,39 @@ DATABASES = {
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="civic_app")
 
 
+def forget_agency_scope(conn: Any) -> None:
+    """The pool's ``reset``: a connection goes back with no agency scope. tenants.db sets the
+    scope again before the next checkout's first statement anyway; this makes a statement that
+    bypasses it (the raw psycopg connection) see no agency's rows instead of the last one's."""
+    conn.execute(
+        "SELECT set_config('app.agency_id', '', false),"
+        " set_config('app.all_agencies', 'off', false)"
+    )
+    if not conn.autocommit:
+        conn.commit()  # the pool discards a connection its reset leaves in a transaction
+
+
+def database_pool_options(max_size: int) -> dict[str, Any]:
+    """Django's psycopg pool (``OPTIONS["pool"]``, Django 5.1+) for one process."""
+    return {"min_size": 1, "max_size": max_size, "timeout": 10, "reset": forget_agency_scope}
+
+
 def _use_rls_backend(databases: dict) -> None:
-    """PostgreSQL connections go through our backend, which applies the agency scope."""
+    """PostgreSQL connections go through our backend, which applies the agency scope.
+
+    ``DATABASE_POOL_MAX_SIZE`` > 0 gives the process a connection pool of that size instead of
+    persistent connections. For web under ASGI: each request's sync code runs in a thread of
+    its own, so a persistent connection is never reused and every request paid ~37 ms for a
+    new connection (BENCHMARKS.md, "The whole loop"). Workers keep persistent connections."""
+    pool_size = env.int("DATABASE_POOL_MAX_SIZE", default=0)
     for config in databases.values():
         if config["ENGINE"] == "django.db.backends.postgresql":
             config["ENGINE"] = "tenants.db"
-            config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+            if pool_size > 0:
+                config["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+                config.setdefault("OPTIONS", {})["pool"] = database_pool_options(pool_size)
+            else:
+                config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
             config.setdefault("CONN_HEALTH_CHECKS", True)
 
 
@@ -153,9 +181,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A server-less broker for the demo: kombu's filesystem transport, one folder per queue.
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("out", "processed", "control"):
+    for _folder in ("out", "processed", "control", "staging"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    # kombu's transport with atomic writes (a worker could read a half-written message).
+    CELERY_BROKER_TRANSPORT = "bsp.demo_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "staging_folder": str(_broker_dir / "staging"),
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
@@ -168,6 +199,20 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     }
+# Integrator webhooks (bsp.integrations). Targets must be https and public addresses
+# (SSRF); WEBHOOK_ALLOW_HTTP / WEBHOOK_ALLOWED_NETWORKS relax that for development, the
+# demo and tests (e.g. "127.0.0.1/32"), never in production.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=16)  # POSTs in flight per drain
+WEBHOOK_DRAIN_SHARDS = env.int("WEBHOOK_DRAIN_SHARDS", default=2)  # parallel drains
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# Finished deliveries (delivered or given up) stay in the admins' delivery log this long.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -232,8 +277,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api.permissions.IsAgencyMember"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "tenants.api.schema.ApiAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "tenants.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tenants.api.exceptions.exception_handler",
 }
@@ -250,7 +295,18 @@ SPECTACULAR_SETTINGS = {
     # No deep links: Swagger UI puts each one inside its summary button (axe:
     # nested-interactive, a link no keyboard or screen reader can reach on its own).
     "SWAGGER_UI_SETTINGS": {"deepLinking": False, "validatorUrl": None},
+    # Several resources have a `status` field of their own: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {"ConversationStatusEnum": "messaging.models.Conversation.Status"},
 }
+# --- REST API (tenants/api) -----------------------------------------------------------
+# OAuth 2.0 access tokens (client credentials) live this long.
+API_ACCESS_TOKEN_SECONDS = env.int("API_ACCESS_TOKEN_SECONDS", default=600)
+# Each API credential's token bucket: requests per second and burst (a credential's own
+# rate_limit_per_second / rate_limit_burst, set in the admin, override these).
+API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=100.0)
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=200)
+# Idempotency-Key records are honoured (and then purged) for this long.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 
 # --- Response headers -----------------------------------------------------------------
 # No inline scripts or styles anywhere in the staff UI: scripts (htmx included) and styles
@@ -304,10 +360,50 @@ if STORAGE_BACKEND == "s3":
     AWS_S3_FILE_OVERWRITE = False
     AWS_QUERYSTRING_AUTH = True
 
+# --- Records: signed checkpoints (records.signing, records.archive) --------------------
+# The Ed25519 key that signs checkpoints: never in the database. The environment gives the
+# key inline (PEM or base64 seed) or, as every secret here, RECORDS_SIGNING_KEY_FILE=<path of a
+# PKCS#8 PEM file> (a mounted secret; `manage.py records_keygen PATH` makes one).
+RECORDS_SIGNING_KEY = env_secret("RECORDS_SIGNING_KEY", default="")
+RECORDS_SIGNING_KEY_FILE = ""  # a path read at first use (the demo's generated key)
+RECORDS_SIGNING_KEY_GENERATE = False  # only the demo creates its key on first use
+# Public keys (PEM file paths) of earlier signing keys: checkpoints they signed still verify.
+RECORDS_RETIRED_PUBLIC_KEYS = env.list("RECORDS_RETIRED_PUBLIC_KEYS", default=[])
+# Where the signed statements are written outside the database: local disk or S3 (boto3,
+# with the AWS_* settings above). A WORM claim needs a bucket with Object Lock (compliance).
+RECORDS_ARCHIVE_BACKEND = env.str("RECORDS_ARCHIVE_BACKEND", default="local")
+RECORDS_ARCHIVE_DIR = env.str("RECORDS_ARCHIVE_DIR", default=str(VAR_DIR / "archive"))
+RECORDS_ARCHIVE_BUCKET = env.str("RECORDS_ARCHIVE_BUCKET", default="")
+# The WORM archive of conversations (records.worm). Backend/bucket default to the archive
+# store's; the bucket MUST be created with Object Lock (versioning on): see the README.
+RECORDS_WORM_BACKEND = env.str("RECORDS_WORM_BACKEND", default="")  # "" = RECORDS_ARCHIVE_BACKEND
+RECORDS_WORM_DIR = env.str("RECORDS_WORM_DIR", default="")  # "" = <RECORDS_ARCHIVE_DIR>/worm
+RECORDS_WORM_BUCKET = env.str("RECORDS_WORM_BUCKET", default="")  # "" = RECORDS_ARCHIVE_BUCKET
+RECORDS_WORM_DEFAULT_MODE = env.str("RECORDS_WORM_DEFAULT_MODE", default="compliance")
+RECORDS_WORM_ACTIVE_DAYS = env.int("RECORDS_WORM_ACTIVE_DAYS", default=30)
+RECORDS_WORM_MINIMUM_RETENTION_DAYS = env.int("RECORDS_WORM_MINIMUM_RETENTION_DAYS", default=1096)
+# Transfer packages of disposition (records.retention: MBOX, EML and CSV packages of
+# records.exports, signed BagIt), one folder per report and conversation.
+RECORDS_TRANSFER_DIR = env.str("RECORDS_TRANSFER_DIR", default=str(VAR_DIR / "transfers"))
+# Exports (records.exports): where DejaVuSans.ttf and DejaVuSans-Bold.ttf are (PDF/A).
+RECORDS_EXPORT_FONT_DIR = env.str(
+    "RECORDS_EXPORT_FONT_DIR", default="/usr/share/fonts/truetype/dejavu"
+)
+# RSMF/EML/MBOX slices: "month" (default) or "day" (one file per conversation per UTC day).
+RECORDS_EXPORT_SLICE = env.str("RECORDS_EXPORT_SLICE", default="month")
+# Public-records productions (records.foia): packages per agency and request; downloads
+# are served only from under it.
+RECORDS_PRODUCTIONS_DIR = env.str("RECORDS_PRODUCTIONS_DIR", default=str(VAR_DIR / "productions"))
+
 # --- WhatsApp Cloud API ---------------------------------------------------------------
 WHATSAPP_APP_SECRET = env_secret("WHATSAPP_APP_SECRET", default="")
 WHATSAPP_VERIFY_TOKEN = env_secret("WHATSAPP_VERIFY_TOKEN", default="")
+# The platform's Meta app id: the resumable upload (template media samples) goes to the app.
+WHATSAPP_APP_ID = env.str("WHATSAPP_APP_ID", default="")
 GRAPH_API_BASE_URL = env.str("GRAPH_API_BASE_URL", default="https://graph.facebook.com")
+# Where a *test* API key's messages go: a Cloud API simulator (`manage.py run_simulator`),
+# never Meta. Unset: they are recorded as sent without leaving the platform.
+TEST_MODE_GRAPH_API_BASE_URL = env.str("TEST_MODE_GRAPH_API_BASE_URL", default="")
 GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v23.0")
 # Meta's payloads reach about 3 MB; anything far above is not Meta.
 WHATSAPP_WEBHOOK_MAX_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BYTES", default=8 * 1024 * 1024)

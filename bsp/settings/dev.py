@@ -17,6 +17,9 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # collected folder to look in.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
+# Integrator webhooks to local receivers (an integrator trying the demo on their laptop).
+WEBHOOK_ALLOW_HTTP = True
+WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32", "::1/128"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web (several threads), worker and beat write to one SQLite file. WAL lets readers and
@@ -34,5 +37,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The demo talks to the built-in Cloud API simulator (Procfile.demo starts it).
 SIMULATOR_PORT = env.int("SIMULATOR_PORT", default=8025)
 GRAPH_API_BASE_URL = env.str("GRAPH_API_BASE_URL", default=f"http://127.0.0.1:{SIMULATOR_PORT}")
+TEST_MODE_GRAPH_API_BASE_URL = env.str(
+    "TEST_MODE_GRAPH_API_BASE_URL", default=f"http://127.0.0.1:{SIMULATOR_PORT}"
+)
 WHATSAPP_APP_SECRET = WHATSAPP_APP_SECRET or "demo-app-secret"
 WHATSAPP_VERIFY_TOKEN = WHATSAPP_VERIFY_TOKEN or "demo-verify-token"
+WHATSAPP_APP_ID = WHATSAPP_APP_ID or "100000000000001"  # any id: the simulator's app
+
+# Records checkpoints: the demo signs with a key it creates on first use (never in the DB).
+RECORDS_SIGNING_KEY_FILE = RECORDS_SIGNING_KEY_FILE or str(VAR_DIR / "records-signing-key.pem")
+RECORDS_SIGNING_KEY_GENERATE = not RECORDS_SIGNING_KEY

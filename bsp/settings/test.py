@@ -61,3 +61,7 @@ DATABASE_OWNER_URL = os.environ.get(
 DATABASE_ADMIN_URL = os.environ.get(
     "DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
+# Records checkpoints: a throw-away key fixed for the suite (tests/records sets its own per
+# test), and an archive directory per xdist worker.
+RECORDS_SIGNING_KEY = "PQucrsT0OmqBWQyGM9uCMcnZGrViedDo/5cKtjO+ee4="  # a test-only key
+RECORDS_ARCHIVE_DIR = str(VAR_DIR / f"test-archive-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")

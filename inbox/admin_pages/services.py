@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 
 from bsp import events
 from bsp.events import types
@@ -183,7 +183,14 @@ def delete_team(*, actor: Actor, team: Team) -> None:
     with agency_scope(team.agency_id), transaction.atomic():
         pk, name = team.pk, team.name
         _audit(team.agency_id, actor, "team.deleted", team, {"name": name})
-        team.delete()
+        try:
+            team.delete()
+        except ProtectedError:
+            # records.retention: a file plan category filed by this team (PROTECT).
+            raise AdminError(
+                f"The file plan has a records category for the team “{name}”: a records "
+                "officer changes it first."
+            ) from None
         _publish(team.agency_id, TEAM_CHANGED, {"team": pk}, {"action": "team.deleted"})
 
 

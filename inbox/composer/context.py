@@ -21,6 +21,8 @@ from django.utils.translation import get_language_info
 from inbox.composer.forms import ReplyForm, TemplateForm, new_token
 from messaging import policy
 from messaging.models import Conversation, Message
+from records.capture.versions import current_content
+from records.dlp.masking import Masker
 from templates_mgr.models import MessageTemplate
 from templates_mgr.preview import PreviewModel, render_preview
 from tenants.http import MemberRequest
@@ -71,6 +73,10 @@ class Composer:
     refusal: str = ""
     notice: str = ""
     autofocus: bool = False
+    # The agency's DLP policy refused the message (records.dlp): the words shown next to the
+    # field, and whether the agent's role may send it anyway with a justification.
+    dlp_refusal: str = ""
+    dlp_override: bool = False
     timezone: str = "UTC"  # the agency's: fragments htmx swaps in have no page around them
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -136,11 +142,13 @@ def _summary(message: Message) -> str:
     try:
         from inbox import rendering
 
-        text = str(rendering.summary(message.content))
+        text = str(rendering.summary(current_content(message)))
     except (ImportError, AttributeError):  # the thread's renderer names its summary so
-        body = message.content.get(message.type) if isinstance(message.content, dict) else None
+        content = current_content(message)
+        body = content.get(message.type)
         text = str(body.get("body", "")) if isinstance(body, dict) else f"[{message.type}]"
-    return text[:120]
+    # The agency's DLP masking applies to the quote too (records.dlp.masking).
+    return Masker.for_agency(message.agency_id).text(text)[:120]
 
 
 def _reply_to(conversation: Conversation, raw: Any) -> Message | None:
@@ -209,6 +217,8 @@ def composer_context(
     refusal: str = "",
     notice: str = "",
     autofocus: bool = False,
+    dlp_refusal: str = "",
+    dlp_override: bool = False,
 ) -> dict[str, Any]:
     """The context of ``inbox/composer/composer.html`` for ``conversation`` (``{"composer":
     Composer}``); call it inside the agency's scope (any view behind the agency middleware)."""
@@ -242,6 +252,8 @@ def composer_context(
         refusal=refusal,
         notice=notice,
         autofocus=autofocus,
+        dlp_refusal=dlp_refusal,
+        dlp_override=dlp_override,
         timezone=agency.timezone or "UTC",
         urls=_urls(conversation),
     )

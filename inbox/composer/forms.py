@@ -20,6 +20,7 @@ from messaging.models import Conversation, Message
 from templates_mgr.models import MessageTemplate
 from templates_mgr.preview import VALUE_MAX, Variable, template_variables
 
+JUSTIFICATION_MAX = 1000  # records.dlp.outbound.JUSTIFICATION_MAX
 TEXT_MAX = 4096  # Meta's limit on a text message's body, in characters (code points)
 CAPTION_MAX = 1024
 _NO_CAPTION = {"audio": "Audio files", "sticker": "Stickers"}
@@ -87,6 +88,10 @@ class _Described(forms.Form):
         super().full_clean()
         self._describe()
 
+    def full_clean_describe(self) -> None:
+        """After a view added an error (e.g. the DLP policy's refusal): link it to its field."""
+        self._describe()
+
 
 def _canned_label(canned: CannedResponse) -> str:
     return f"/{canned.shortcut}: {canned.title}"
@@ -114,6 +119,14 @@ class ReplyForm(_Described):
     )
     reply_to = forms.CharField(required=False, widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    justification = forms.CharField(
+        label="Justification for sending sensitive data",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why this must be sent over WhatsApp. Recorded in the audit log with the "
+        "kinds of data found; do not repeat the data here.",
+    )
     canned = forms.ModelChoiceField(
         label="Saved reply",
         queryset=CannedResponse.objects.none(),
@@ -188,6 +201,14 @@ class ReplyForm(_Described):
     def clean_idempotency_key(self) -> str:
         return _token(self.cleaned_data.get("idempotency_key", ""))
 
+    def clean_justification(self) -> str:
+        text = _normalized(self.cleaned_data.get("justification") or "").replace("\x00", "")
+        if characters(text) > JUSTIFICATION_MAX:
+            raise forms.ValidationError(
+                f"Keep the justification to {JUSTIFICATION_MAX:,} characters."
+            )
+        return text.strip()
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.data.get("action") == "insert":
@@ -210,6 +231,14 @@ class TemplateForm(_Described):
 
     template = forms.CharField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    justification = forms.CharField(
+        label="Justification for sending sensitive data",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why these values must be sent over WhatsApp. Recorded in the audit log with "
+        "the kinds of data found; do not repeat the data here.",
+    )
 
     def __init__(
         self, *args: Any, conversation: Conversation, template: MessageTemplate, **kwargs: Any
@@ -254,6 +283,14 @@ class TemplateForm(_Described):
                     "in a template value.",
                 )
         return data
+
+    def clean_justification(self) -> str:
+        text = _normalized(self.cleaned_data.get("justification") or "").replace("\x00", "")
+        if characters(text) > JUSTIFICATION_MAX:
+            raise forms.ValidationError(
+                f"Keep the justification to {JUSTIFICATION_MAX:,} characters."
+            )
+        return text.strip()
 
     def values(self) -> dict[str, str]:
         return {v.key: str(self.cleaned_data.get(v.key) or "") for v in self.variables}

@@ -53,6 +53,7 @@ class Reply:
     attachment: Attachment | None = None
     caption: str = ""
     reply_to: Message | None = None
+    justification: str = ""  # why sensitive data must go anyway (the DLP policy decides)
 
 
 def idempotency_key(conversation: Conversation, token: str) -> str:
@@ -84,6 +85,7 @@ def send_reply(
             phone_number=conversation.phone_number,
             idempotency_key=f"{key}:file",
             reply_to_wamid=reply_to_wamid,
+            justification=reply.justification,
         )
         # The thread shows our copy (send_message has no media argument yet: see
         # /work/coord/requests-composer.md).
@@ -101,6 +103,7 @@ def send_reply(
                 phone_number=conversation.phone_number,
                 idempotency_key=key,
                 reply_to_wamid=reply_to_wamid,
+                justification=reply.justification,
             )
         )
     return queued
@@ -115,8 +118,10 @@ def send_template_reply(
     template: MessageTemplate,
     values: dict[str, str],
     key: str,
+    justification: str = "",
 ) -> Message:
-    """Queue ``template`` with ``values``; the policy checks approval, opt-in and the tier."""
+    """Queue ``template`` with ``values``; the policy checks approval, opt-in, the tier and
+    the agency's DLP policy (``justification``: why sensitive values must go anyway)."""
     return send_message(
         agency=agency,
         sender=Sender.staff(user, actor),
@@ -124,6 +129,7 @@ def send_template_reply(
         message=build_template_message(template, values),
         phone_number=conversation.phone_number,
         idempotency_key=key,
+        justification=justification,
     )
 
 

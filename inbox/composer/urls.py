@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern] = [
     path("c/<int:pk>/template-preview/", views.template_preview, name="template_preview"),
     path("c/<int:pk>/typing/", views.typing, name="typing"),
     path("canned/", views.canned, name="canned"),
+    # Masked sensitive data shown once to a role the agency's DLP policy allows (audited).
+    path("c/<int:pk>/m/<int:message_pk>/reveal/", views.reveal, name="reveal"),
 ]

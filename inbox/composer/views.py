@@ -29,9 +29,10 @@ from inbox.composer.context import approved_template, composer_context
 from inbox.composer.forms import ReplyForm, TemplateForm, new_token
 from inbox.models import CannedResponse
 from messaging.models import Conversation, Message
-from messaging.policy import SendRefused
+from messaging.policy import Rule, SendRefused
 from messaging.whatsapp.errors import InvalidMessageError
 from records.audit import Actor
+from records.dlp import services as dlp_services
 from templates_mgr.preview import VALUE_MAX, render_preview, template_variables
 from tenants.http import MemberRequest
 from tenants.permissions import Perm
@@ -99,7 +100,13 @@ def send(request: MemberRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _composer(request, conversation, form=form, problem=True)
     data = form.cleaned_data
-    reply = services.Reply(data["text"], data["attachment"], data["caption"], data["reply_to"])
+    reply = services.Reply(
+        data["text"],
+        data["attachment"],
+        data["caption"],
+        data["reply_to"],
+        justification=data.get("justification", ""),
+    )
     key = services.idempotency_key(conversation, data["idempotency_key"])
     try:
         rows = services.send_reply(
@@ -110,13 +117,38 @@ def send(request: MemberRequest, pk: int) -> HttpResponse:
             reply=reply,
             key=key,
         )
-    except (SendRefused, services.ReplyFailed) as exc:
+    except SendRefused as exc:
+        if exc.rule == Rule.SENSITIVE_DATA:
+            return _sensitive(request, conversation, form, exc)
+        return _composer(request, conversation, form=form, refusal=exc.message, problem=True)
+    except services.ReplyFailed as exc:
         return _composer(request, conversation, form=form, refusal=exc.message, problem=True)
     except InvalidMessageError as exc:
         refusal = f"WhatsApp would not accept this message: {exc}"
         return _composer(request, conversation, form=form, refusal=refusal, problem=True)
     noun = "Message" if len(rows) == 1 else "Messages"
     return _sent(request, conversation, rows, f"{noun} queued for sending.")
+
+
+def _sensitive(
+    request: MemberRequest, conversation: Conversation, form: ReplyForm, exc: SendRefused
+) -> HttpResponse:
+    """The DLP policy refused the reply: the reason next to the field that carries the data
+    (the kinds found, never the values) and, for a role that may override, the
+    justification field."""
+    field = "text" if form.cleaned_data.get("text") else "caption"
+    if exc.details.get("justification"):
+        field = "justification"  # the justification itself was refused
+    form.add_error(field, exc.message)
+    form.full_clean_describe()
+    return _composer(
+        request,
+        conversation,
+        form=form,
+        problem=True,
+        dlp_refusal=exc.message,
+        dlp_override=bool(exc.details.get("may_override")),
+    )
 
 
 def _insert_canned(
@@ -164,8 +196,21 @@ def send_template(request: MemberRequest, pk: int) -> HttpResponse:
             template=template,
             values=form.values(),
             key=key,
+            justification=form.cleaned_data.get("justification", ""),
         )
     except SendRefused as exc:
+        if exc.rule == Rule.SENSITIVE_DATA:
+            if exc.details.get("justification"):
+                form.add_error("justification", exc.message)
+                form.full_clean_describe()
+            return _composer(
+                request,
+                conversation,
+                template_form=form,
+                problem=True,
+                dlp_refusal=exc.message,
+                dlp_override=bool(exc.details.get("may_override")),
+            )
         return _composer(
             request, conversation, template_form=form, refusal=exc.message, problem=True
         )
@@ -221,3 +266,36 @@ def typing(request: MemberRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     inbox_services.show_typing(conversation)
     return HttpResponse(status=204)
+
+
+@require_POST
+@agency_perm_required(Perm.VIEW_INBOX)
+def reveal(request: MemberRequest, pk: int, message_pk: int) -> HttpResponse:
+    """One message of the thread without its DLP masking, for a role the agency's policy
+    allows; audited (``records.dlp.services.reveal``). With htmx the message's fragment
+    (swapped in place of the masked one), else a page of its own."""
+    from inbox.rendering import thread_items
+
+    conversation = _conversation(request, pk)
+    message = get_object_or_404(Message, conversation=conversation, pk=message_pk)
+    try:
+        dlp_services.reveal(
+            agency=request.agency,
+            actor=Actor.from_request(request),
+            role=request.membership.role,
+            message=message,
+        )
+    except dlp_services.RevealRefused as exc:
+        return render(
+            request,
+            "records/dlp/reveal_refused.html",
+            {"conversation": conversation, "reason": str(exc)},
+            status=403,
+        )
+    views = thread_items([message], tz=request.agency.timezone, reveal=True)
+    if not views:
+        raise Http404
+    context = {"view": views[0], "conversation": conversation}
+    if _htmx(request):
+        return render(request, MESSAGE, context)
+    return render(request, "records/dlp/revealed.html", context)

@@ -30,6 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from messaging import policy
+from messaging.campaigns import audience_portable
 from messaging.campaigns.models import AudienceUploadRow, Campaign, SkipReason
 from templates_mgr.models import MessageTemplate
 from templates_mgr.preview import VALUE_MAX, template_variables
@@ -67,17 +68,18 @@ def audience_topic(campaign: Campaign) -> str:
 
 
 # The newest status of each deciding topic, per contact (policy.CONSENT_ORDER: newest
-# recorded_at, then the highest id).
+# recorded_at, then the highest id): DISTINCT ON keeps each (contact, topic)'s newest row,
+# then one row per contact. Twice as fast as an ordered array_agg per topic over 150,000
+# consent rows (bench/campaign_planning.py), with the same answers.
 _LATEST = """
 SELECT contact_id,
-       (array_agg(status ORDER BY recorded_at DESC, id DESC)
-            FILTER (WHERE topic = ''))[1] AS general,
-       (array_agg(status ORDER BY recorded_at DESC, id DESC)
-            FILTER (WHERE topic = %(topic)s AND %(topic)s <> ''))[1] AS specific,
-       (array_agg(status ORDER BY recorded_at DESC, id DESC)
-            FILTER (WHERE topic = %(marketing_topic)s))[1] AS marketing
-  FROM messaging_consent
- WHERE agency_id = %(agency)s AND topic = ANY(%(topics)s) {restrict}
+       max(status) FILTER (WHERE topic = '') AS general,
+       max(status) FILTER (WHERE topic = %(topic)s AND %(topic)s <> '') AS specific,
+       max(status) FILTER (WHERE topic = %(marketing_topic)s) AS marketing
+  FROM (SELECT DISTINCT ON (contact_id, topic) contact_id, topic, status
+          FROM messaging_consent
+         WHERE agency_id = %(agency)s AND topic = ANY(%(topics)s) {restrict}
+         ORDER BY contact_id, topic, recorded_at DESC, id DESC) AS newest
  GROUP BY contact_id
 """
 
@@ -108,7 +110,7 @@ latest AS MATERIALIZED ({latest})
 SELECT rows.contact_id, rows.wa_id, rows.raw_number, rows.profile_name,
        rows.unreachable_at IS NOT NULL, l.general, l.specific, l.marketing,
        COALESCE(cv.window_expires_at > %(now)s, false),
-       rows.row_number, rows.problem, rows."values"{values}
+       rows.row_number, rows.problem{values}
   FROM rows
   LEFT JOIN latest l ON l.contact_id = rows.contact_id
   LEFT JOIN messaging_conversation cv
@@ -126,6 +128,9 @@ class _Mapping:
 
     def attribute_keys(self) -> list[str]:
         return sorted({value for _, source, value in self.entries if source == "attribute"})
+
+    def column_keys(self) -> list[str]:
+        return sorted({value for _, source, value in self.entries if source == "column"})
 
 
 def _mapping(campaign: Campaign, template: MessageTemplate) -> _Mapping:
@@ -154,6 +159,16 @@ def _attribute_sql(keys: list[str], params: dict[str, Any], table: str = "c") ->
     return "".join(f", {column}" for column in columns)
 
 
+def _column_sql(columns: list[str], params: dict[str, Any]) -> str:
+    """One selected text per CSV column the mapping uses: PostgreSQL extracts them, so the
+    rows' whole JSON is neither sent nor decoded (a sixth of planning's time at 100,000)."""
+    selected = []
+    for i, column in enumerate(columns):
+        params[f"col_{i}"] = column
+        selected.append(f'rows."values" ->> %(col_{i})s')
+    return "".join(f", {column}" for column in selected)
+
+
 def _filters(audience: dict[str, Any], params: dict[str, Any]) -> str:
     clauses = []
     labels = [int(x) for x in audience.get("label_ids") or [] if str(x).isdigit()]
@@ -179,10 +194,12 @@ def resolve(
     now: datetime | None = None,
     contact_ids: list[int] | None = None,
     limit: int | None = None,
+    portable: bool | None = None,
 ) -> list[Resolved]:
     """Every recipient of ``campaign`` with its verdict (see the module docstring), in the
     agency's scope. ``contact_ids``: only those contacts (the re-check at queue time);
-    ``limit``: the first rows only (previews)."""
+    ``limit``: the first rows only (previews); ``portable``: through the ORM
+    (``audience_portable``), by default only where the database is not PostgreSQL."""
     template = campaign.template
     if template is None:
         raise AudienceError("Choose a template first.")
@@ -205,7 +222,7 @@ def resolve(
         params["contact_ids"] = list(contact_ids)
         restrict = "AND contact_id = ANY(%(contact_ids)s)"
     limit_sql = f"LIMIT {int(limit)}" if limit else ""
-    keys = mapping.attribute_keys()
+    keys, columns = mapping.attribute_keys(), mapping.column_keys()
     if source == CONTACTS:
         sql = _CONTACTS_SQL.format(
             latest=_LATEST.format(restrict=restrict),
@@ -222,13 +239,40 @@ def resolve(
             restrict = "AND contact_id IN (SELECT contact_id FROM rows)"
         sql = _CSV_SQL.format(
             latest=_LATEST.format(restrict=restrict),
-            values=_attribute_sql(keys, params, table="rows"),
+            values=_attribute_sql(keys, params, table="rows") + _column_sql(columns, params),
             limit=limit_sql,
         )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return _verdicts(rows, source == CSV, template, topic, mapping, keys, contact_ids)
+    if portable if portable is not None else connection.vendor != "postgresql":
+        rows = _portable_rows(campaign, audience, params, keys, columns, contact_ids, limit)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    return _verdicts(rows, source == CSV, template, topic, mapping, keys, columns, contact_ids)
+
+
+def _portable_rows(
+    campaign: Campaign,
+    audience: dict[str, Any],
+    params: dict[str, Any],
+    keys: list[str],
+    columns: list[str],
+    contact_ids: list[int] | None,
+    limit: int | None,
+) -> list[tuple[Any, ...]]:
+    """The statement's rows through the ORM (the demo's SQLite)."""
+    common: dict[str, Any] = {
+        "agency_id": campaign.agency_id,
+        "number_id": campaign.phone_number_id,
+        "now": params["now"],
+        "topic": params["topic"],
+        "marketing_topic": params["marketing_topic"],
+        "keys": keys,
+        "limit": limit,
+    }
+    if "upload" in params:
+        return audience_portable.csv_rows(upload_id=params["upload"], columns=columns, **common)
+    return audience_portable.contact_rows(audience=audience, contact_ids=contact_ids, **common)
 
 
 def _verdicts(
@@ -238,43 +282,55 @@ def _verdicts(
     topic: str,
     mapping: _Mapping,
     keys: list[str],
+    columns_used: list[str],
     contact_ids: list[int] | None,
 ) -> list[Resolved]:
     """The policy's rules applied to each row, first broken rule wins, in the order the
     send path checks them (recipient, marketing preference and destination, consent)."""
     consent_rule, turned_off = policy.consent_rule, policy.marketing_turned_off
     us_blocked = policy.us_marketing_blocked
-    first_extra = 12 if csv else 9
+    # Both marketing rules are about marketing templates only (False for any other): asked
+    # per row only when they can apply (a tenth of planning's time for 100,000 rows).
+    marketing_rules = template.category == MessageTemplate.Category.MARKETING
+    first_extra = 11 if csv else 9
+    first_column = first_extra + len(keys)
     wanted = set(contact_ids) if contact_ids is not None else None
+    # The codes as plain strings, looked up once (enum attribute access per row was a fifth
+    # of the loop's time at 100,000 rows).
+    duplicate, invalid = str(SkipReason.DUPLICATE), str(SkipReason.INVALID_NUMBER)
+    unreachable_, opted_out = str(SkipReason.UNREACHABLE), str(SkipReason.OPTED_OUT)
+    no_opt_in, missing = str(SkipReason.NO_OPT_IN), str(SkipReason.MISSING_VARIABLE)
+    marketing_off, us_marketing = str(SkipReason.MARKETING_OPTED_OUT), str(SkipReason.US_MARKETING)
+    row_duplicate, rule_opted_out = str(AudienceUploadRow.Problem.DUPLICATE), policy.Rule.OPTED_OUT
     resolved: list[Resolved] = []
     for row in rows:
         contact_id, wa_id, raw, name, unreachable, general, specific, marketing, window = row[:9]
         if csv and wanted is not None and contact_id not in wanted:
             continue
-        attributes = dict(zip(keys, row[first_extra:], strict=True))
+        attributes = dict(zip(keys, row[first_extra:first_column], strict=True))
         if csv:
-            row_number, problem, values = row[9], row[10], row[11]
-            columns = values if isinstance(values, dict) else {}
+            row_number, problem = row[9], row[10]
+            columns = dict(zip(columns_used, row[first_column:], strict=True))
         else:
             row_number, problem, columns = None, "", {}
             raw = raw or (f"+{wa_id}" if wa_id else "")
         variables, complete = _values(mapping, attributes, columns)
         wa_id = wa_id or ""
         reason: str
-        if problem == AudienceUploadRow.Problem.DUPLICATE:
-            reason = SkipReason.DUPLICATE
+        if problem == row_duplicate:
+            reason = duplicate
         elif problem or not wa_id:
-            reason = SkipReason.INVALID_NUMBER
+            reason = invalid
         elif unreachable:
-            reason = SkipReason.UNREACHABLE
-        elif turned_off(template, marketing):
-            reason = SkipReason.MARKETING_OPTED_OUT
-        elif us_blocked(template, wa_id):
-            reason = SkipReason.US_MARKETING
+            reason = unreachable_
+        elif marketing_rules and turned_off(template, marketing):
+            reason = marketing_off
+        elif marketing_rules and us_blocked(template, wa_id):
+            reason = us_marketing
         elif (rule := consent_rule(general, specific, topic)) is not None:
-            reason = SkipReason.OPTED_OUT if rule == policy.Rule.OPTED_OUT else SkipReason.NO_OPT_IN
+            reason = opted_out if rule == rule_opted_out else no_opt_in
         elif not complete:
-            reason = SkipReason.MISSING_VARIABLE
+            reason = missing
         else:
             reason = ""
         resolved.append(
@@ -283,7 +339,7 @@ def _verdicts(
                 wa_id,
                 str(raw or "")[:100],
                 row_number,
-                str(reason),
+                reason,
                 variables,
                 bool(window),
                 name or "",

@@ -77,22 +77,53 @@ class _Deltas:
 
 
 def campaign_consumer(agency_id: int, messages: list[str]) -> None:
-    """Apply a batch of the agency's events (see the module docstring)."""
-    wanted = [
-        event
-        for event in (json.loads(text) for text in messages)
-        if event["type"] in _CAMPAIGN_EVENTS
-        or (event["type"] == types.MESSAGE_QUEUED and event["payload"].get("campaign"))
-        or event["type"] == types.MESSAGE_STATUS
-    ]
+    """Apply a batch of the agency's events (see the module docstring). The batch is
+    applied in one go; if that fails, event by event, each in its own savepoint, so one
+    event the consumer cannot apply is logged and skipped alone: the others are counted
+    (once: each moves the cursor in its savepoint), and the agency's stream never stops."""
+    parsed = (_parse(text) for text in messages)
+    wanted = [event for event in parsed if event is not None and _wanted(event)]
     if not wanted:
         return
     try:
         with transaction.atomic():
             _apply(agency_id, wanted)
+        return
     except Exception:
-        # Never block the agency's stream; the counters can be rebuilt (selectors).
-        logger.exception("campaign consumer skipped a batch of %d events", len(wanted))
+        logger.exception(
+            "campaign consumer: a batch of %d events failed; applying one by one", len(wanted)
+        )
+    for event in wanted:
+        try:
+            with transaction.atomic():
+                _apply(agency_id, [event])
+        except Exception:
+            # Never block the agency's stream; the counters can be rebuilt (selectors).
+            logger.exception(
+                "campaign consumer skipped event %s #%s", event.get("type"), event.get("sequence")
+            )
+
+
+def _parse(text: str) -> dict[str, Any] | None:
+    try:
+        event = json.loads(text)
+    except ValueError:
+        logger.exception("campaign consumer skipped an event that is not JSON")
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _wanted(event: dict[str, Any]) -> bool:
+    if not isinstance(event.get("payload"), dict):
+        return False
+    if not isinstance(event.get("subject"), dict) or "sequence" not in event:
+        return False
+    kind = event.get("type")
+    return (
+        kind in _CAMPAIGN_EVENTS
+        or (kind == types.MESSAGE_QUEUED and bool(event["payload"].get("campaign")))
+        or kind == types.MESSAGE_STATUS
+    )
 
 
 def _apply(agency_id: int, events_: list[dict[str, Any]]) -> None:

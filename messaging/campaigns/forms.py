@@ -58,7 +58,12 @@ class DetailsForm(forms.Form):
 
     def __init__(self, *args: Any, phone_numbers: QuerySet[PhoneNumber], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(NumberChoice, self.fields["phone_number"]).queryset = phone_numbers
+        field = cast(NumberChoice, self.fields["phone_number"])
+        field.queryset = phone_numbers
+        only = list(phone_numbers[:2])
+        if len(only) == 1:  # an agency with one number has nothing to choose
+            field.initial = only[0].pk
+            field.empty_label = None
 
     def clean_name(self) -> str:
         name = " ".join(str(self.cleaned_data["name"]).split())

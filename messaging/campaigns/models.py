@@ -28,6 +28,12 @@ class SkipReason(models.TextChoices):
     MISSING_VARIABLE = "missing_variable", "A template value is missing for this person"
     TIER_EXCEEDED = "tier_exceeded", "Beyond the daily messaging limit"
     TEMPLATE_UNAVAILABLE = "template_unavailable", "The template was no longer approved"
+    # The agency's DLP policy (records.dlp): a value (an attribute, a CSV column) carries
+    # e.g. an SSN or a card number.
+    SENSITIVE_DATA = "sensitive_data", "A template value carries sensitive data (e.g. an SSN)"
+    # Trial mode (messaging.policy.check_trial_recipient): not yet approved to go live, the
+    # agency sends only to its own staff's numbers.
+    TRIAL_RECIPIENT = "trial_recipient", "The agency is in trial mode: staff numbers only"
 
 
 class Campaign(AgencyOwnedModel):

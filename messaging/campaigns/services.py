@@ -45,7 +45,7 @@ from bsp import events
 from bsp.celery import CeleryQueue
 from bsp.events import types
 from bsp.redis import redis_client
-from messaging import delivery, policy, previews, reach
+from messaging import delivery, policy, previews, reach, wa_ids
 from messaging.campaigns import costs
 from messaging.campaigns.audience import (
     CONTACTS,
@@ -69,6 +69,7 @@ from messaging.models import Conversation, Message
 from messaging.whatsapp import builders
 from messaging.whatsapp.errors import InvalidMessageError
 from records.audit import Actor, record_event
+from records.dlp import outbound as dlp_outbound
 from templates_mgr.models import MessageTemplate
 from templates_mgr.preview import build_template_message
 from tenants.models import Agency, PhoneNumber
@@ -321,12 +322,13 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _number_column(columns: list[str]) -> int:
+def _number_column(columns: list[str]) -> int | None:
+    """The column named like a phone number's, else None (then the first is tried)."""
     lowered = [c.strip().lower().replace(" ", "_") for c in columns]
     for name in NUMBER_COLUMNS:
         if name in lowered:
             return lowered.index(name)
-    return 0
+    return None
 
 
 def upload_audience_csv(
@@ -364,10 +366,13 @@ def upload_audience_csv(
         return UploadResult(None, error=f"The file has more than {MAX_COLUMNS} columns.")
     if len(set(columns)) != len(columns):
         return UploadResult(None, error="Two columns of the header have the same name.")
-    number_at = _number_column(columns)
+    named = _number_column(columns)
+    number_at = 0 if named is None else named
     rows: list[AudienceUploadRow] = []
     problems: list[RowProblem] = []
     seen: set[str] = set()
+    with agency_scope(agency):
+        region = wa_ids.default_region(agency)  # national numbers are read in it
     try:
         for row_number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
@@ -380,7 +385,7 @@ def upload_audience_csv(
                 for i, column in enumerate(columns)
                 if i != number_at
             }
-            wa_id, problem = _normalise(raw, seen)
+            wa_id, problem = _normalise(raw, seen, region)
             rows.append(
                 AudienceUploadRow(
                     agency=agency,
@@ -398,6 +403,17 @@ def upload_audience_csv(
         return UploadResult(None, error=f"The file is not valid CSV ({exc}).")
     if not rows:
         return UploadResult(None, columns=columns, error="The file has a header but no rows.")
+    if named is None and not any(row.wa_id for row in rows):
+        # No column is called phone/number/… and the first holds no number either: a
+        # file of names or e-mails would otherwise be a list of "invalid numbers".
+        return UploadResult(
+            None,
+            columns=columns,
+            error=(
+                "No column of phone numbers was found. Name the column “phone” (one of: "
+                f"{', '.join(NUMBER_COLUMNS)}), with the country code, e.g. +1 512 555 0100."
+            ),
+        )
     with agency_scope(agency), transaction.atomic():
         upload = AudienceUpload.objects.create(
             agency=agency,
@@ -422,13 +438,14 @@ def upload_audience_csv(
     return UploadResult(upload, upload.columns, problems)
 
 
-def _normalise(raw: str, seen: set[str]) -> tuple[str, str]:
-    """(wa_id, problem) of one CSV cell, by the send policy's own normalisation."""
+def _normalise(raw: str, seen: set[str], region: str) -> tuple[str, str]:
+    """(wa_id, problem) of one CSV cell, read as the consent import reads numbers: a
+    national number (``(512) 555-0199``) in the agency's own country, ``+``/``00`` numbers
+    as international, WhatsApp's own forms (``521…``) with their country code."""
     if not raw:
         return "", AudienceUploadRow.Problem.BLANK
-    try:
-        wa_id = policy.normalize_recipient(raw)
-    except policy.SendRefused:
+    wa_id = wa_ids.to_wa_id(raw, region)
+    if wa_id is None:
         return "", AudienceUploadRow.Problem.INVALID_NUMBER
     if wa_id in seen:
         return wa_id, AudienceUploadRow.Problem.DUPLICATE
@@ -690,6 +707,11 @@ def _decide(
     contact_ids = [r.contact_id for r in pending if r.contact_id]
     fresh = {r.contact_id: r for r in resolve(campaign, now=now, contact_ids=contact_ids)}
     chunk = _Chunk()
+    # The agency's DLP policy on each recipient's values: loaded once for the chunk, one
+    # scan per recipient, no query (records.dlp.outbound.Screen).
+    screen = dlp_outbound.screen(campaign.agency)
+    # Trial mode, as send_message checks it: loaded once for the chunk.
+    trial = policy.trial_recipients(campaign.agency) if campaign.agency.in_trial else None
     sendable: list[tuple[CampaignRecipient, Resolved]] = []
     for recipient in pending:
         verdict = fresh.get(recipient.contact_id) if recipient.contact_id else None
@@ -697,8 +719,13 @@ def _decide(
             chunk.skipped.append((recipient.pk, SkipReason.NO_OPT_IN))
         elif verdict.skip_reason:
             chunk.skipped.append((recipient.pk, verdict.skip_reason))
+        elif trial is not None and verdict.wa_id not in trial:
+            chunk.skipped.append((recipient.pk, SkipReason.TRIAL_RECIPIENT))
+        elif screen.blocking(verdict.variables):
+            chunk.skipped.append((recipient.pk, SkipReason.SENSITIVE_DATA))
         else:
             sendable.append((recipient, verdict))
+    screen.record_skips(campaign)  # one audit event and one dlp.flagged for the chunk
     business_initiated = [v.contact_id for _, v in sendable if not v.window_open and v.contact_id]
     reservation = reach.reserve(campaign.phone_number.waba.portfolio_id, business_initiated, now)
     route = delivery.route_for(campaign.agency, template)

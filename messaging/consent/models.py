@@ -44,9 +44,12 @@ class ConsentTopic(AgencyOwnedModel):
 
 
 class ConsentImport(AgencyOwnedModel):
-    """One uploaded CSV of opt-ins: previewed (nothing changed), then committed by a task."""
+    """One uploaded CSV of opt-ins: read by a task into a preview (nothing changed), then
+    committed by a task."""
 
     class Status(models.TextChoices):
+        READING = "reading", "Reading the file"
+        REFUSED = "refused", "Refused: nothing was changed"
         PREVIEWED = "previewed", "Previewed: nothing recorded yet"
         COMMITTING = "committing", "Recording opt-ins"
         COMMITTED = "committed", "Recorded"
@@ -63,6 +66,11 @@ class ConsentImport(AgencyOwnedModel):
     default_topic = models.CharField(max_length=64, blank=True)  # rows without a topic
     default_region = models.CharField(max_length=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEWED)
+    # The uploaded bytes, until the preview task has read them (then emptied: the rows and
+    # the file's hash are what stays).
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    problems = models.JSONField(default=list, blank=True)  # why a file was refused
+    read_rows = models.PositiveIntegerField(default=0)  # progress of the preview
     total_rows = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict)  # outcome → rows (preview, then as committed)
     to_commit = models.PositiveIntegerField(default=0)
@@ -76,6 +84,12 @@ class ConsentImport(AgencyOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+    @property
+    def read_percent(self) -> int:
+        if self.total_rows == 0:
+            return 0
+        return min(100, self.read_rows * 100 // self.total_rows)
 
     @property
     def percent(self) -> int:

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from messaging import policy
 from messaging.consent.models import ConsentImport, ConsentTopic, ImportRow
@@ -56,14 +58,15 @@ def effective_state(general: str | None, specific: str | None) -> State:
 
 
 def latest_statuses(
-    contact_ids: Iterable[int], topics: Iterable[str]
+    contact_ids: Iterable[int] | QuerySet[Any], topics: Iterable[str]
 ) -> dict[tuple[int, str], str]:
     """``(contact id, topic) → newest status`` for these contacts and topics ("" included),
-    in one query (the history's order: recorded_at, then id)."""
-    ids = list(contact_ids)
+    in one query (the history's order: recorded_at, then id). ``contact_ids`` may be a
+    queryset of ids (a subquery: no list to send)."""
+    ids = contact_ids if isinstance(contact_ids, QuerySet) else list(contact_ids)
     wanted = set(topics) | {""}
     latest: dict[tuple[int, str], str] = {}
-    if not ids:
+    if isinstance(ids, list) and not ids:
         return latest
     rows = (
         Consent.objects.filter(contact_id__in=ids, topic__in=wanted)
@@ -76,11 +79,15 @@ def latest_statuses(
 
 
 def effective_states(
-    pairs: Iterable[tuple[int, str]],
+    pairs: Iterable[tuple[int, str]], *, contact_ids: QuerySet[Any] | None = None
 ) -> dict[tuple[int, str], State]:
-    """``effective_state`` of many ``(contact id, topic)`` pairs at once."""
+    """``effective_state`` of many ``(contact id, topic)`` pairs at once (``contact_ids``:
+    the same contacts as a queryset, for large batches)."""
     pairs = list(pairs)
-    latest = latest_statuses({c for c, _ in pairs}, {t for _, t in pairs})
+    latest = latest_statuses(
+        contact_ids if contact_ids is not None else {c for c, _ in pairs},
+        {t for _, t in pairs},
+    )
     return {
         (contact, topic): effective_state(
             latest.get((contact, "")), latest.get((contact, topic)) if topic else None
@@ -89,11 +96,13 @@ def effective_states(
     }
 
 
-def _newest_status(topic: str) -> Subquery:
+def _newest_status(topic: str) -> Coalesce:
+    """The newest status for ``topic``, or "" without a record (no NULLs: SQL's three-valued
+    logic would make a negated filter drop contacts without history)."""
     newest = Consent.objects.filter(contact=OuterRef("pk"), topic=topic).order_by(
         "-recorded_at", "-pk"
     )
-    return Subquery(newest.values("status")[:1])
+    return Coalesce(Subquery(newest.values("status")[:1]), Value(""))
 
 
 def with_state(contacts: QuerySet[Contact], topic: str, state: State) -> QuerySet[Contact]:
@@ -102,15 +111,15 @@ def with_state(contacts: QuerySet[Contact], topic: str, state: State) -> QuerySe
     if topic:
         contacts = contacts.annotate(topic_status=_newest_status(topic))
         out = Q(general_status=OUT) | Q(topic_status=OUT)
-        opted_in = Q(topic_status=IN) | (Q(topic_status__isnull=True) & Q(general_status=IN))
+        opted_in = Q(topic_status=IN) | (Q(topic_status="") & Q(general_status=IN))
     else:
         out = Q(general_status=OUT)
         opted_in = Q(general_status=IN)
     if state == State.OPTED_OUT:
         return contacts.filter(out)
     if state == State.OPTED_IN:
-        return contacts.filter(opted_in).exclude(out)
-    return contacts.exclude(out).exclude(opted_in)
+        return contacts.filter(opted_in & ~out)
+    return contacts.filter(~out & ~opted_in)
 
 
 @dataclass(frozen=True)
@@ -203,11 +212,13 @@ def keyword_topics(agency: Agency) -> dict[str, ConsentTopic]:
 
 
 def imports(agency: Agency, limit: int = 20) -> list[ConsentImport]:
-    return list(ConsentImport.objects.filter(agency=agency).order_by("-created_at")[:limit])
+    imported = ConsentImport.objects.filter(agency=agency).defer("upload")
+    return list(imported.order_by("-created_at")[:limit])
 
 
 def consent_import(agency: Agency, pk: int) -> ConsentImport | None:
-    return ConsentImport.objects.filter(agency=agency, pk=pk).first()
+    # Without the kept file (up to 20 MB until the preview task has read it).
+    return ConsentImport.objects.filter(agency=agency, pk=pk).defer("upload").first()
 
 
 def import_rows(
@@ -218,3 +229,37 @@ def import_rows(
     if wanted:
         rows = rows.filter(outcome__in=wanted)
     return rows[:limit] if limit else rows
+
+
+# --- The API (messaging.consent.api) -------------------------------------------------------
+
+
+def contacts_for_api(
+    agency: Agency,
+    *,
+    wa_id: str = "",
+    query: str = "",
+    topic: str = "",
+    state: State | None = None,
+) -> QuerySet[Contact]:
+    """The agency's contacts for the API's list (unordered: its cursor orders them): one
+    WhatsApp id exactly, a name containing ``query``, a state for ``topic`` (the policy's
+    rule, as the directory filters)."""
+    contacts = Contact.objects.filter(agency=agency)
+    if wa_id:
+        contacts = contacts.filter(wa_id=wa_id)
+    query = query.strip()
+    if query:
+        contacts = contacts.filter(profile_name__icontains=query)
+    if state is not None:
+        contacts = with_state(contacts, topic, state)
+    return contacts
+
+
+def contact_by_wa_id(agency: Agency, wa_id: str) -> Contact | None:
+    return Contact.objects.filter(agency=agency, wa_id=wa_id).first()
+
+
+def consent_history(contact: Contact) -> QuerySet[Consent]:
+    """``history`` as a queryset (for the API's cursor, which orders it newest first)."""
+    return Consent.objects.filter(contact=contact).select_related("recorded_by")

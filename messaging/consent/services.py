@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from bsp import events
 from bsp.events import types
+from messaging.consent import bulk
 from messaging.consent.models import ConsentTopic
-from messaging.models import Consent, Contact, Message
+from messaging.models import Consent, Contact, Conversation, Message
 from records.audit import Actor, record_event
+from records.holds.services import ensure_conversation_deletable
 from tenants.models import Agency
 from tenants.services import ApplicationError, ensure_agency_active
 
@@ -65,6 +67,9 @@ def record_consent(
         raise ApplicationError(f"A topic has at most {TOPIC_MAX} characters.")
     now = timezone.now()
     with transaction.atomic():
+        # One writer at a time per citizen: an import batch that re-checks their state
+        # under the same lock cannot opt them in over this opt-out.
+        list(Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk"))
         consent = Consent.objects.create(
             agency_id=contact.agency_id,
             contact=contact,
@@ -168,32 +173,36 @@ def record_opt_ins_bulk(
     audit_action: str,
     audit_changes: dict[str, Any],
     subject: dict[str, Any],
-) -> list[Consent]:
+) -> int:
     """Append many opt-ins in one INSERT, with **one** audit record and **one**
     ``consent.imported`` event for the batch (see ``types.CONSENT_IMPORTED``): per-row
     provenance is each Consent row's evidence. Opt-ins only: an opt-out must withdraw
     messages and goes through ``record_consent``. The caller has checked each contact's
-    state under a lock (imports never re-opt-in someone who opted out)."""
+    state under a lock (imports never re-opt-in someone who opted out). Returns how many
+    were recorded."""
     ensure_agency_active(agency)
     if source not in Consent.Source.values:
         raise ApplicationError(f"Unknown consent source {source!r}.")
+    for item in opt_ins:
+        if len(item.topic) > TOPIC_MAX or item.topic != item.topic.strip().lower():
+            raise ApplicationError(f"Not a topic: {item.topic[:TOPIC_MAX]!r}.")
     now = timezone.now()
     with transaction.atomic():
-        created = Consent.objects.bulk_create(
-            [
-                Consent(
-                    agency_id=agency.pk,
-                    contact_id=item.contact_id,
-                    topic=item.topic,
-                    status=Consent.Status.OPTED_IN,
-                    source=source,
-                    evidence=item.evidence,
-                    recorded_at=now,
-                    recorded_by=recorded_by,
-                )
+        created = bulk.insert(
+            Consent,
+            (
+                {
+                    "agency_id": agency.pk,
+                    "contact_id": item.contact_id,
+                    "topic": item.topic,
+                    "status": Consent.Status.OPTED_IN.value,
+                    "source": source,
+                    "evidence": item.evidence,
+                    "recorded_at": now,
+                    "recorded_by_id": recorded_by.pk if recorded_by else None,
+                }
                 for item in opt_ins
-            ],
-            batch_size=2000,
+            ),
         )
         record_event(
             agency_id=agency.pk,
@@ -201,7 +210,7 @@ def record_opt_ins_bulk(
             action=audit_action,
             object_type="consent.consentimport",
             object_id=str(subject.get("import", "")),
-            changes={**audit_changes, "opted_in": len(created)},
+            changes={**audit_changes, "opted_in": created},
         )
         by_topic: dict[str, list[int]] = {}
         for item in opt_ins:
@@ -214,7 +223,7 @@ def record_opt_ins_bulk(
                 "status": Consent.Status.OPTED_IN.value,
                 "source": source,
                 "recorded_at": now,
-                "count": len(created),
+                "count": created,
                 "contacts_by_topic": by_topic,
             },
         )
@@ -395,3 +404,153 @@ def update_topic(
             payload={"slug": topic.slug, "change": "updated", "fields": sorted(changes)},
         )
     return topic
+
+
+# --- Contacts, as the API keeps them (messaging.consent.api) --------------------------------
+
+
+class ContactExists(ApplicationError):
+    """The agency already has a contact with this WhatsApp id (``details``: its id)."""
+
+    code = "contact_exists"
+    http_status = 409
+
+    def __init__(self, existing: Contact) -> None:
+        super().__init__(f"The agency already has this contact (id {existing.pk}).")
+        self.details = {"contact": existing.pk}
+
+
+class ContactHasRecords(ApplicationError):
+    """A contact with conversations, messages or a consent history is not deleted: those are
+    records (messages go by the retention schedule; the consent history is the evidence of
+    what the citizen agreed to, and deleting an opt-out would let a new contact with the
+    same number be messaged again)."""
+
+    code = "contact_has_records"
+    http_status = 409
+
+
+NAME_MAX = 200
+
+
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    if len(name) > NAME_MAX:
+        raise ApplicationError(f"A name has at most {NAME_MAX} characters.")
+    return name
+
+
+def _contact_changed(contact: Contact, change: str, fields: list[str]) -> None:
+    """The stream's word of it (never the values: names and attributes stay in the API)."""
+    events.publish(
+        agency_id=contact.agency_id,
+        type=types.CONTACT_CHANGED,
+        subject={"contact": contact.pk},
+        payload={"change": change, "fields": fields},
+    )
+
+
+def create_contact(
+    *, actor: Actor, agency: Agency, wa_id: str, name: str = "", attributes: dict[str, Any]
+) -> Contact:
+    """A new contact with this WhatsApp id; ``ContactExists`` if the agency has one."""
+    ensure_agency_active(agency)
+    name = _name(name)
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                agency=agency,
+                wa_id=wa_id,
+                phone_e164=f"+{wa_id}",
+                profile_name=name,
+                attributes=attributes,
+            )
+            record_event(
+                agency_id=agency.pk,
+                actor=actor,
+                action="contact.created",
+                target=contact,
+                changes={"wa_id": wa_id, "name": name, "attributes": sorted(attributes)},
+            )
+            _contact_changed(contact, "created", ["wa_id", "name", *sorted(attributes)])
+    except IntegrityError:
+        existing = Contact.objects.filter(agency=agency, wa_id=wa_id).first()
+        if existing is None:
+            raise
+        raise ContactExists(existing) from None
+    return contact
+
+
+def update_contact(
+    *,
+    actor: Actor,
+    contact: Contact,
+    name: str | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Contact:
+    """Rename a contact and/or merge ``attributes`` into theirs (a key set to None is
+    removed). The WhatsApp id never changes: a new number is a new contact."""
+    ensure_agency_active(contact.agency)
+    changes: dict[str, Any] = {}
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        if name is not None and _name(name) != locked.profile_name:
+            changes["name"] = [locked.profile_name, _name(name)]
+            locked.profile_name = _name(name)
+        if attributes:
+            merged = dict(locked.attributes or {})
+            for key, value in attributes.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            old = locked.attributes or {}
+            changed = sorted(k for k in set(merged) | set(old) if merged.get(k) != old.get(k))
+            if changed:
+                changes["attributes"] = changed
+                locked.attributes = merged
+        if changes:
+            locked.save(update_fields=["profile_name", "attributes"])
+            record_event(
+                agency_id=locked.agency_id,
+                actor=actor,
+                action="contact.updated",
+                target=locked,
+                changes=changes,
+            )
+            fields = (["name"] if "name" in changes else []) + changes.get("attributes", [])
+            _contact_changed(locked, "updated", fields)
+    return locked
+
+
+def delete_contact(*, actor: Actor, contact: Contact) -> None:
+    """Delete a contact who has no records. Refused with ``HeldRecordError`` (409
+    ``record_held``) when a legal hold covers one of their conversations, and with
+    ``ContactHasRecords`` when they have conversations, messages or a consent history."""
+    ensure_agency_active(contact.agency)
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        conversations = list(
+            Conversation.objects.filter(contact=locked).order_by("pk").values_list("pk", flat=True)
+        )
+        for conversation_id in conversations:
+            ensure_conversation_deletable(conversation_id)
+        if conversations or Message.objects.filter(contact=locked).exists():
+            raise ContactHasRecords(
+                "This contact has conversations, which are records kept by the retention "
+                "schedule: the contact cannot be deleted."
+            )
+        if Consent.objects.filter(contact=locked).exists():
+            raise ContactHasRecords(
+                "This contact has a consent history, the evidence of what they agreed to: "
+                "the contact cannot be deleted."
+            )
+        record_event(
+            agency_id=locked.agency_id,
+            actor=actor,
+            action="contact.deleted",
+            target=locked,
+            changes={"wa_id": locked.wa_id, "name": locked.profile_name},
+        )
+        _contact_changed(locked, "deleted", [])
+        locked.delete()

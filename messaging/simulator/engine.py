@@ -703,6 +703,9 @@ class Simulator:
             components=data.get("components") or [{"type": "BODY", "text": "Hello"}],
             parameter_format=data.get("parameter_format", "POSITIONAL"),
             status=data.get("status", "APPROVED"),
+            # A rejected template keeps Meta's reason in its listing (the platform's
+            # templates, seeded at startup by run_simulator, carry theirs).
+            rejected_reason=data.get("rejected_reason") or None,
             quality_score=data.get("quality_score", "GREEN"),
         )
         self.state.templates[template.id] = template

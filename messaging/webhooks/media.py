@@ -39,6 +39,7 @@ from messaging.models import MediaObject
 from messaging.whatsapp.client import CloudAPIClient
 from messaging.whatsapp.errors import AuthError, CloudAPIError, PermanentError, RetryableError
 from messaging.whatsapp.media import MEDIA_LIMITS, MediaLimit, base_mime, media_kind_for
+from records.capture import alerts
 
 logger = logging.getLogger(__name__)
 
@@ -313,11 +314,20 @@ def _note_error(media_pk: int, reason: str) -> None:
 
 
 def _finish(media_pk: int, status: str, **fields: Any) -> str:
+    """The row's final status; a file that ends uncaptured raises the capture alert in the
+    same transaction (records.capture.alerts: Meta's media ids expire after 7 days)."""
     if "error" in fields:
         fields["error"] = fields["error"][:_ERROR_MAX]
     pending = MediaObject.objects.filter(pk=media_pk, status=MediaObject.Status.PENDING)
-    if not pending.update(status=status, **fields):
-        return "already_done"
-    if status != MediaObject.Status.STORED:
-        logger.warning("inbound media %s %s: %s", media_pk, status, fields.get("error", ""))
+    with transaction.atomic():
+        agency_id = pending.values_list("agency_id", flat=True).first()
+        if agency_id is None or not pending.update(status=status, **fields):
+            return "already_done"
+        if status != MediaObject.Status.STORED:
+            alerts.media_not_captured(
+                media_pk=media_pk,
+                agency_id=agency_id,
+                status=status,
+                reason=fields.get("error", ""),
+            )
     return str(status)

@@ -13,14 +13,39 @@ Failures become ``TransportError``, split by whether the request may have reache
   ``maybe_delivered=True``, because Meta may have accepted the message.
 
 aiohttp retries a request on a dropped keep-alive connection only for idempotent methods,
-never for POST, so a send is never repeated behind our back.
+never for POST, so a send is never repeated behind our back. A POST that fails after it was
+written is never retried: no byte of an answer does not prove that Meta did not act on it
+(RFC 9110 §9.2.2), and the Cloud API has no idempotency key.
+
+Stale keep-alive connections are kept from being written to instead, in two ways:
+
+- a connection is reused only within ``KEEPALIVE_SECONDS`` (2 s) of when it was last handed
+  out for a request, well below how long servers keep an idle one (uvicorn, so the
+  simulator, closes after 5 s). The server's idle clock starts when it has written its
+  answer, which is after we handed the connection out, so by this measure the server's idle
+  time is never longer than ours. aiohttp's own clock starts when we have *read* the answer,
+  which on a busy loop is up to seconds later: with it (and its default of 15 s) a
+  connection was picked in the instant the server closed it, and a whole batch failed with
+  ``ServerDisconnectedError`` (outcome unknown: rows left ``sending`` for the reconciler).
+  The margin is for a server whose loop lags: uvloop runs due timers before it reads, so a
+  simulator more than (5 s - our keep-alive) behind closes a connection with our request
+  unread in it (seen at 4 s under a load average of 15);
+- before a pooled connection is reused, its socket is polled: an idle HTTP/1.1 connection
+  that is readable holds the server's FIN, RST or a farewell (``408``), so the server has
+  closed it and our request would never be read. Such a connection is dropped before any
+  byte is written and another one is taken (urllib3 checks pooled connections the same
+  way). This is what happens when our event loop was held up (by the GIL, a busy worker)
+  and had not yet seen the server close it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import select
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,10 +55,16 @@ import aiohttp
 
 from messaging.whatsapp.errors import TransportError
 
+logger = logging.getLogger(__name__)
+
 # Failures before any byte of the request left: the only ones where a resend is safe.
 # (ConnectionTimeoutError covers both the TCP connect and waiting for a pooled connection.)
 _NEVER_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 _POOL_SIZE = 500  # connections per event loop: a bulk drainer keeps a whole batch in flight
+# Well below every server's idle timeout we know of (uvicorn 5 s; Meta's edge keeps longer),
+# so the server is never the first to close a connection we still consider reusable. A
+# drainer reuses its connections within a fraction of a second; only idle numbers reconnect.
+KEEPALIVE_SECONDS = 2.0
 _DOWNLOAD_CHUNK = 64 * 1024
 
 
@@ -90,6 +121,56 @@ class Form:
 
 # --------------------------------------------------------------------------- shared sessions
 
+
+def _closed_by_peer(conn: Any) -> bool:
+    """True when an idle pooled connection has anything to read: the server's FIN (EOF), a
+    reset, or data it sent unasked. None of those leaves it usable for a new request."""
+    transport = conn.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+class _CheckedConnector(aiohttp.TCPConnector):
+    """A connector that hands a pooled connection out again only when it is young enough and
+    the server has not closed it (see the module docstring). ``_get`` is aiohttp's hook for
+    taking a pooled connection (3.14)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handed_out: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def connect(self, *args: Any, **kwargs: Any) -> Any:
+        conn = await super().connect(*args, **kwargs)
+        if conn.protocol is not None:
+            self._handed_out[conn.protocol] = time.monotonic()
+        return conn
+
+    async def _get(self, *args: Any, **kwargs: Any) -> Any:
+        while (conn := await super()._get(*args, **kwargs)) is not None:
+            if self._reusable(conn):
+                return conn
+            conn.close()  # nothing was written on it; the next pooled one, or a new one
+        return None
+
+    def _reusable(self, conn: Any) -> bool:
+        handed_out = self._handed_out.get(conn.protocol)
+        if handed_out is None or time.monotonic() - handed_out > KEEPALIVE_SECONDS:
+            return False
+        return not _closed_by_peer(conn)
+
+
+def _new_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=_CheckedConnector(limit=_POOL_SIZE, keepalive_timeout=KEEPALIVE_SECONDS),
+        # Proxies and .netrc from the environment must not see our bearer tokens.
+        trust_env=False,
+    )
+
+
 # A session belongs to the loop that created it, so the process keeps one per loop.
 _sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
     weakref.WeakKeyDictionary()
@@ -103,11 +184,7 @@ def shared_session() -> aiohttp.ClientSession:
     with _sessions_lock:
         session = _sessions.get(loop)
         if session is None or session.closed:
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=_POOL_SIZE),
-                # Proxies and .netrc from the environment must not see our bearer tokens.
-                trust_env=False,
-            )
+            session = _new_session()
             _sessions[loop] = session
         return session
 
@@ -172,6 +249,18 @@ async def request(
 
 
 def _transport_error(exc: Exception, endpoint: str) -> TransportError:
+    error = _classify(exc, endpoint)
+    # Which failure it was is the first question about a message left `sending`.
+    logger.warning(
+        "graph_transport_error endpoint=%s error=%s maybe_delivered=%s",
+        endpoint,
+        type(exc).__name__,
+        error.maybe_delivered,
+    )
+    return error
+
+
+def _classify(exc: Exception, endpoint: str) -> TransportError:
     if isinstance(exc, _NEVER_SENT):  # checked first: a connect timeout is a TimeoutError too
         return TransportError(
             f"Could not reach the Graph API ({type(exc).__name__})",

@@ -7,9 +7,23 @@ from tenants.models import Agency, Membership, PhoneNumber
 
 
 class AgencySerializer(serializers.ModelSerializer):
+    trial = serializers.BooleanField(
+        source="in_trial",
+        read_only=True,
+        help_text="Trial mode: sends only to the agency's own staff until operators approve it.",
+    )
+
     class Meta:
         model = Agency
-        fields = ["id", "name", "slug", "timezone", "status"]
+        fields = ["id", "name", "slug", "timezone", "status", "trial"]
+
+
+class CredentialSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["live", "test"])
+    scopes = serializers.ListField(child=serializers.CharField())
+    token_expires_at = serializers.DateTimeField(allow_null=True)
 
 
 class MembershipSerializer(serializers.ModelSerializer):

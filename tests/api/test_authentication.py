@@ -31,7 +31,7 @@ def test_a_revoked_key_is_rejected_with_401(client, agency_a):
     services.revoke_api_credential(actor=ACTOR, agency=agency_a, credential=credential)
     response = client.get("/api/v1/agency", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_api_key"
+    assert response.json()["code"] == "invalid_token"
 
 
 def test_a_tampered_key_is_rejected(client, agency_a):
@@ -44,7 +44,7 @@ def test_an_integrator_key_cannot_read_the_audit_trail(client, agency_a):
     _, raw_key = _key(agency_a)
     response = client.get("/api/v1/audit-events/", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "permission_denied"
+    assert response.json()["code"] == "insufficient_scope"
 
 
 def test_a_key_of_a_suspended_agency_still_reads_but_cannot_write(client, agency_a):
@@ -55,7 +55,7 @@ def test_a_key_of_a_suspended_agency_still_reads_but_cannot_write(client, agency
     assert client.get("/api/v1/agency", **auth).json()["status"] == "suspended"
     response = client.post("/api/v1/agency", {}, **auth)
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "agency_suspended"
+    assert response.json()["code"] == "agency_suspended"
 
 
 def test_anonymous_requests_are_refused(client, db):

@@ -52,9 +52,10 @@ def test_every_unsafe_method_of_a_suspended_agency_is_refused_with_a_clear_error
             url, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw_key}"
         )
         assert response.status_code == 403, url
-        error = response.json()["error"]
+        error = response.json()
+        assert response["Content-Type"] == "application/problem+json"
         assert error["code"] == "agency_suspended", url
-        assert "Agency A is suspended" in error["message"]
+        assert "Agency A is suspended" in error["detail"]
 
 
 def test_an_active_agency_is_not_refused_by_the_suspension_check(client, agency_a, raw_key):
@@ -77,7 +78,7 @@ def test_staff_signed_in_to_a_suspended_agency_read_but_cannot_write_through_the
     assert staff.get("/api/v1/agency").status_code == 200
     response = staff.delete("/api/v1/agency")
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "agency_suspended"
+    assert response.json()["code"] == "agency_suspended"
 
 
 def test_a_service_refusal_for_suspension_becomes_the_same_403(agency_a):
@@ -86,5 +87,5 @@ def test_a_service_refusal_for_suspension_becomes_the_same_403(agency_a):
         services.create_api_credential(actor=ACTOR, agency=agency_a, created_by=None, name="x")
     response = exception_handler(refused.value, {})
     assert response.status_code == 403
-    assert response.data["error"]["code"] == "agency_suspended"
-    assert response.data["error"]["message"] == services.suspension_reason(agency_a)
+    assert response.data["code"] == "agency_suspended"
+    assert response.data["detail"] == services.suspension_reason(agency_a)

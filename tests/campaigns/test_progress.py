@@ -3,11 +3,17 @@ throttled campaign.progress events."""
 
 from __future__ import annotations
 
+import json
+import logging
+
+from django.db import transaction
+
+from bsp import events
 from bsp.events import dispatch, types
 from bsp.events.models import DomainEvent, EventCursor
 from messaging import delivery
 from messaging.campaigns import selectors, services
-from messaging.campaigns.consumers import publish_progress
+from messaging.campaigns.consumers import campaign_consumer, publish_progress
 from messaging.campaigns.models import Campaign, CampaignStats
 from messaging.consent.services import record_consent
 from messaging.models import Consent, Message
@@ -152,3 +158,53 @@ def test_the_counters_never_count_the_messages_table(
     stream(agency_a)
     with django_assert_max_num_queries(2):
         assert selectors.campaign_progress(c).queued == 50
+
+
+def _bad(kind: str, sequence: int, subject: dict, payload: dict) -> str:
+    return json.dumps(
+        {"agency": 0, "sequence": sequence, "type": kind, "subject": subject, "payload": payload}
+    )
+
+
+def test_an_event_the_consumer_cannot_apply_is_skipped_alone(agency_a, number, utility, caplog):
+    citizen(agency_a), citizen(agency_a)
+    citizen(agency_a, consents=(("", Consent.Status.OPTED_OUT),))
+    c = started(campaign(number, utility))
+    with agency_scope(agency_a):
+        good = [text for _, text in dispatch._pending(agency_a.pk, 0, 500)]
+    first, second = json.loads(good[0])["sequence"], json.loads(good[-1])["sequence"]
+    # Placed before the good event of the same sequence, so the good one still counts.
+    batch = [
+        _bad(types.MESSAGE_QUEUED, first, {}, {"campaign": "not-an-id"}),  # a Python error
+        good[0],
+        *good[1:-1],
+        # A database error (a counter out of range) inside the batch's transaction.
+        _bad(types.CAMPAIGN_QUEUED, second, {"campaign": c.pk}, {"skipped": {"x": 10**30}}),
+        good[-1],
+        "not json",
+    ]
+    errors = caplog.at_level(logging.ERROR, logger="messaging.campaigns.consumers")
+    with errors, agency_scope(agency_a):  # the scope the dispatcher calls it in
+        campaign_consumer(agency_a.pk, batch)
+    progress = selectors.campaign_progress(c)
+    assert (progress.recipients, progress.queued, progress.skipped) == (3, 2, 1)
+    skipped = [r.getMessage() for r in caplog.records if "skipped event" in r.getMessage()]
+    assert len(skipped) == 2
+    with agency_scope(agency_a):
+        campaign_consumer(agency_a.pk, batch)  # redelivered: nothing counted twice
+    assert stats(c).queued == 2 and stats(c).skipped == 1
+
+
+def test_a_bad_event_in_the_stream_leaves_the_events_after_it_counted(agency_a, number, utility):
+    citizen(agency_a)
+    with agency_scope(agency_a), transaction.atomic():
+        events.publish(
+            agency_id=agency_a.pk,
+            type=types.MESSAGE_QUEUED,
+            subject={"message": 1},
+            payload={"campaign": "not-an-id"},
+        )
+    c = started(campaign(number, utility))
+    stream(agency_a)  # one batch: the bad event first, then the campaign's
+    assert stats(c).queued == 1
+    assert selectors.campaign_progress(c).recipients == 1

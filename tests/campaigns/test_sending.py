@@ -219,3 +219,23 @@ def test_a_campaign_without_a_template_cannot_be_scheduled(agency_a, number):
     c = services.create_campaign(actor=ADMIN, agency=agency_a, name="x", phone_number=number)
     with pytest.raises(services.CampaignError, match="approved template"):
         scheduled(c)
+
+
+def test_an_agency_in_trial_mode_sends_its_campaign_only_to_its_staff_numbers(
+    agency_a, number, utility
+):
+    staff = citizen(agency_a, wa_id="15125550111")
+    stranger = citizen(agency_a, wa_id="15125550222")
+    agency_a.live_approved = False
+    agency_a.contact_phone = "+1 512 555 0111"
+    with agency_scope(agency_a):
+        agency_a.save(update_fields=["live_approved", "contact_phone"])
+
+    c = started(campaign(number, utility))
+
+    with agency_scope(agency_a):
+        rows = dict(
+            CampaignRecipient.objects.filter(campaign=c).values_list("contact_id", "skip_reason")
+        )
+    assert rows[staff.pk] == ""
+    assert rows[stranger.pk] == SkipReason.TRIAL_RECIPIENT

@@ -58,6 +58,18 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+    _wait_for_requests_in_flight(live_server)
+
+
+def _wait_for_requests_in_flight(live_server, timeout: float = 10.0) -> None:
+    """A request the page started (an htmx refresh after a live event, say) may still be
+    running in the live server's thread when the test ends; the database flush that follows
+    would then deadlock with its queries. Closing the context ends the page's connections,
+    so each request thread finishes soon after: wait for them."""
+    threads = list(getattr(live_server.thread.httpd, "_threads", None) or [])
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def totp_code(secret: str) -> str:

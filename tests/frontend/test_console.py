@@ -73,3 +73,39 @@ def test_the_api_keys_page_says_how_to_authenticate_and_links_to_the_docs(client
     assert "Authorization: Bearer cr_…" in response.text
     assert 'href="/api/docs/"' in response.text
     assert "http://testserver/api/v1/agency" in response.text
+
+
+def test_the_console_shows_each_agencys_files_not_captured_and_last_checkpoint(
+    operator_client, agency_a, settings, tmp_path
+):
+    from messaging.models import MediaObject
+    from records import checkpoints
+    from records.signing import write_new_key
+    from tenants.scoping import agency_scope
+    from tests.factories import InboundMessageFactory
+
+    key = tmp_path / "key.pem"
+    write_new_key(key)
+    settings.RECORDS_SIGNING_KEY, settings.RECORDS_SIGNING_KEY_FILE = "", str(key)
+    settings.RECORDS_ARCHIVE_BACKEND, settings.RECORDS_ARCHIVE_DIR = "local", str(tmp_path)
+    quiet = AgencyFactory(name="Parks Board")
+    number = PhoneNumberFactory(agency=agency_a)
+    InboundMessageFactory(agency=agency_a)
+    with agency_scope(agency_a):
+        for status in ("failed", "rejected", "pending", "stored"):
+            MediaObject.objects.create(
+                agency=agency_a,
+                phone_number=number,
+                meta_media_id=f"m-{status}",
+                kind="image",
+                status=status,
+            )
+    checkpoints.sign_checkpoint(agency_id=agency_a.pk)
+
+    response = operator_client.get("/console/")
+
+    rows = {row.agency.name: row for row in response.context["records"]}
+    assert (rows["Agency A"].media_missing, rows["Agency A"].media_pending) == (2, 1)
+    assert rows["Agency A"].last_checkpoint_number == 1
+    assert (rows[quiet.name].media_missing, rows[quiet.name].last_checkpoint_number) == (0, None)
+    assert "Files not captured" in response.text and "None yet" in response.text

@@ -25,6 +25,9 @@ from inbox.models import (
 )
 from messaging.models import MediaObject, ParkedStatus, ReachedContact
 from records.audit import Actor, record_event
+from records.dlp.models import DlpAutoReply, DlpFlag, SensitiveDataRule
+from records.models import RecordCheckpoint, RecordLeaf
+from tenants.models import ApiAccessToken, IdempotencyKey
 from tenants.rls import tenant_models
 from tenants.scoping import agency_scope, no_scope
 from tests.factories import (
@@ -50,7 +53,21 @@ def _populate(agency) -> None:
         ParkedStatus.objects.create(
             agency=agency, phone_number=number, wamid="wamid.x", status="sent", payload={}
         )
-    ApiCredentialFactory(agency=agency)
+    credential = ApiCredentialFactory(agency=agency)
+    with agency_scope(agency):
+        ApiAccessToken.objects.create(
+            agency=agency,
+            credential=credential,
+            token_hash=f"{credential.pk:064x}",
+            expires_at=timezone.now(),
+        )
+        IdempotencyKey.objects.create(
+            agency=agency,
+            principal=f"credential:{credential.pk}",
+            key="k",
+            request_hash="0" * 64,
+            status_code=201,
+        )
     ConsentFactory(agency=agency)
     message = InboundMessageFactory(agency=agency)  # with its conversation and contact
     _populate_inbox(agency, message.conversation, number)
@@ -58,12 +75,46 @@ def _populate(agency) -> None:
     _populate_templates(agency)
     _populate_campaigns(agency, message.contact, number)
     _populate_consent(agency)
+    with agency_scope(agency):  # records.dlp: the agency's sensitive-data rules
+        SensitiveDataRule.objects.create(agency=agency, name="r", kind="keywords", keywords="x")
+        # (a rule's save creates the agency's DlpPolicy row: records_dlppolicy is populated)
+        DlpFlag.objects.create(
+            agency=agency,
+            message=message,
+            conversation=message.conversation,
+            direction="in",
+            kinds=["ssn"],
+            detector_version="1",
+        )
+        DlpAutoReply.objects.create(
+            agency=agency, conversation=message.conversation, sent_at=timezone.now()
+        )
     record_event(agency_id=agency.pk, actor=Actor.system("test"), action="test.event")
+    with agency_scope(agency):  # records: the signed checkpoints and their message leaves
+        RecordLeaf.objects.create(
+            agency=agency, index=0, record_type="message", record_id=message.pk, leaf_hash="0" * 64
+        )
+        RecordCheckpoint.objects.create(
+            agency=agency,
+            number=1,
+            created_at=timezone.now(),
+            audit_sequence=0,
+            audit_hash="0" * 64,
+            leaf_count=0,
+            leaf_root="0" * 64,
+            key_id="test",
+            statement="",
+            archive_key="",
+        )
+    _populate_records(agency, message)
     with agency_scope(agency), transaction.atomic():  # the outbox, its counter and cursor
         events.publish(
             agency_id=agency.pk, type=types.CONSENT_CHANGED, subject={"contact": 1}, payload={}
         )
         EventCursor.objects.create(agency=agency)
+    from tests.integrations.factories import populate_integrations
+
+    populate_integrations(agency)  # bsp.integrations: a subscription, a delivery, the cursor
 
 
 def _populate_templates(agency) -> None:
@@ -165,6 +216,41 @@ def _populate_reach(agency, contact, number) -> None:
             portfolio_key=number.waba.portfolio_id,
             contact=contact,
             reached_at=timezone.now(),
+        )
+
+
+def _populate_records(agency, message) -> None:
+    """Issue 12's records parts: the WORM archive, exports, public-records requests, …"""
+    from records.exports.models import ExportJob
+    from records.worm.models import ArchivedObject, ArchivePolicy, ArchiveRefresh
+    from tests.records.foia.factories import populate_foia
+    from tests.records.retention.factories import populate_keep
+
+    populate_keep(agency, message)  # records.holds / records.retention: one row of each table
+
+    populate_foia(agency, message)  # records.foia: requests, their rules and review sets
+    with agency_scope(agency):  # records.exports: an export job
+        ExportJob.objects.create(agency=agency, format="csv", selection={})
+
+    with agency_scope(agency):  # records.worm: the WORM archive's policy, objects, refreshes
+        ArchivePolicy.objects.create(
+            agency=agency, mode="compliance", active_days=30, minimum_retention_days=365
+        )
+        ArchivedObject.objects.create(
+            agency=agency,
+            conversation_id=message.conversation_id,
+            kind="conversation",
+            store="local",
+            key=f"worm/agency-{agency.pk}/x",
+            version_id="00000001",
+            sha256="0" * 64,
+            size=0,
+            mode="compliance",
+            retain_until=timezone.now(),
+            archived_at=timezone.now(),
+        )
+        ArchiveRefresh.objects.create(
+            agency=agency, conversation_id=message.conversation_id, noticed_at=timezone.now()
         )
 
 

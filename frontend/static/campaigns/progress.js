@@ -21,12 +21,28 @@
     return Number(subject.campaign || payload.campaign || payload.campaign_id || 0);
   }
 
+  function statusShown() {
+    var progress = document.querySelector("#campaign-progress");
+    return progress ? progress.getAttribute("data-status") : null;
+  }
+
+  // When the status moves (scheduled → sending → completed…), what the page offers changes
+  // too: the set-up link and the recipients list are fetched again from the page itself.
+  function refreshAround() {
+    ["#campaign-setup", "#campaign-recipients"].forEach(function (part) {
+      if (!document.querySelector(part)) return;
+      window.htmx.ajax("GET", window.location.href, { target: part, select: part, swap: "outerHTML" });
+    });
+  }
+
   function fetchInto(url, target) {
     return window.fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (html === null || !document.querySelector(target) || !window.htmx) return;
+        var before = statusShown();
         window.htmx.swap(target, html, { swapStyle: "outerHTML" });
+        if (before !== statusShown()) refreshAround();
       })
       .catch(function () { /* the next event, or a reload, brings the page up to date */ });
   }

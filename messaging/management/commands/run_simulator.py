@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from messaging.simulator.app import create_app
 from messaging.simulator.config import SimConfig
+from templates_mgr.demo import simulator_templates
 from tenants.models import PhoneNumber
 from tenants.scoping import system_scope
 
@@ -68,6 +69,8 @@ class Command(BaseCommand):
     ) -> None:
         config = SimConfig(public_url=f"http://127.0.0.1:{port}")
         config.phone_numbers = platform_numbers(f"{platform_url.rstrip('/')}/webhooks/whatsapp")
+        # The simulator keeps templates in memory: give it the platform's, as Meta has them.
+        config.templates = simulator_templates()
         scenarios = [] if no_scenario else (scenario or [str(DEFAULT_SCENARIO)])
         self.stdout.write(
             f"Cloud API simulator on http://127.0.0.1:{port} with "

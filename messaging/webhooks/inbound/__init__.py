@@ -23,8 +23,10 @@ webhook records no second row, applies no second edit and sends no second keywor
 - Media (image, video, audio, document, sticker) get a pending ``MediaObject``; its download
   is scheduled after commit (``media.schedule_download``).
 - ``revoke`` marks the original ``revoked_at`` (its content is kept: it is a record);
-  ``edit`` moves the original's content into ``content_history`` and replaces it. Both are
-  also rows of their own. If the original arrives after its edit/revoke, it is applied then.
+  ``edit`` adds the new version to the original's ``content_history`` and moves
+  ``edited_at``; the original's ``content`` is never changed (a database trigger refuses it;
+  readers take the current version from ``records.capture.versions``). Both are also rows
+  of their own. If the original arrives after its edit/revoke, it is applied then.
 - ``system`` ``user_changed_number`` moves the contact to the new number (unless another
   contact already has it); ``user_changed_user_id`` likewise for the business-scoped id.
 - Change-level ``errors`` (Meta could not deliver what the citizen sent) go on the rows of

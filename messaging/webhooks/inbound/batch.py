@@ -43,6 +43,8 @@ class _Batch:
     conversations: dict[int, Conversation] = field(default_factory=dict)
     # What the change did, published in order by flush() (at the end: see bsp.events).
     events: list[events.Event] = field(default_factory=list)
+    # Every row the change stored, for the DLP scan at its end (records.dlp.inbound).
+    stored: list[Message] = field(default_factory=list)
     _agency: Agency | None = None
     _topic_keywords: dict[str, str] | None = None
 
@@ -69,7 +71,8 @@ class _Batch:
     @property
     def agency(self) -> Agency:
         if self._agency is None:
-            self._agency = Agency.objects.get(pk=self.agency_id)
+            # With its DLP policy (records.dlp), in the same query.
+            self._agency = Agency.objects.select_related("dlp_policy").get(pk=self.agency_id)
         return self._agency
 
     def topic_keywords(self) -> dict[str, str]:
@@ -83,6 +86,7 @@ class _Batch:
 
     def received(self, row: Message) -> None:
         """``message.received`` for a new row (edits and revokes publish what they did)."""
+        self.stored.append(row)
         if row.type in _CHANGES_OTHERS:
             return
         subject = {

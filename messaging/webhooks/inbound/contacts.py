@@ -28,6 +28,7 @@ from messaging.webhooks.inbound.batch import (
     _insert_new,
     _phone,
 )
+from records.dlp.masking import mask_preview
 
 # --- contacts and conversations ---------------------------------------------------------------
 
@@ -345,7 +346,8 @@ _REOPENED: dict[str, Any] = {
 
 
 def _preview(row: Message) -> str:
-    return previews.preview(row.type, row.content)
+    # The list's snippet never shows a validated number in full (records.dlp.masking).
+    return mask_preview(previews.preview(row.type, row.content))
 
 
 @dataclass

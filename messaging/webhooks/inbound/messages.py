@@ -48,6 +48,7 @@ from messaging.webhooks.inbound.notices import (
     _apply_revoke,
     _apply_system,
 )
+from records.dlp import inbound as dlp_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,12 @@ def handle_messages(change: Change) -> None:
     _ingest_together(batch, run)
     if change_errors and not messages:
         _record_change_errors(batch, change_errors)
-    batch.flush()  # last: publishing holds the agency's event counter until the commit
+    # Sensitive data: flags beside the new rows, published with their events; then the
+    # agency's automatic reply, if it wants one (records.dlp.inbound).
+    dlp_replies = dlp_inbound.flag_messages(lambda: batch.agency, batch.stored, batch.publish)
+    batch.flush()  # publishing holds the agency's event counter until the commit
+    if dlp_replies:
+        dlp_inbound.auto_reply(batch.agency, dlp_replies, send=_send_dlp_reply)
 
 
 def _read(
@@ -226,6 +232,30 @@ def _insert(batch: _Batch, conversation: Conversation, **fields: Any) -> Message
     if media_is_new:
         _schedule_download(media)
     return row
+
+
+def _send_dlp_reply(row: Message, text: str) -> Message | None:
+    """The agency's DLP automatic reply to ``row``'s citizen, through the normal send path
+    (the window, the policy); None when refused. Once per citizen message (its key)."""
+    from messaging.policy import SendRefused
+    from messaging.services import Sender, send_message
+    from messaging.whatsapp import builders
+
+    wa_id = row.contact.wa_id
+    if not wa_id:  # a username-only citizen: send_message needs a phone number
+        return None
+    try:
+        return send_message(
+            agency=row.agency,
+            sender=Sender.system(dlp_inbound.COMPONENT),
+            to=wa_id,
+            message=builders.Text(text),
+            phone_number=row.phone_number,
+            idempotency_key=f"dlp-auto-reply:{row.pk}",
+        )
+    except SendRefused as refusal:
+        logger.info("DLP auto-reply for message %s refused (%s)", row.pk, refusal.rule.value)
+        return None
 
 
 # --- change-level errors ------------------------------------------------------------------------

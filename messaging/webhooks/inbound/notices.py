@@ -4,7 +4,6 @@ original), and WhatsApp's ``system`` notices (the citizen's number or user id ch
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,7 +16,6 @@ from messaging.webhooks.inbound.batch import (
     COMPONENT,
     _Batch,
     _identity,
-    _iso,
     _phone,
     _short,
 )
@@ -27,6 +25,7 @@ from messaging.webhooks.inbound.content import (
     stored_form,
 )
 from records.audit import Actor, record_event
+from records.capture import versions
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +69,11 @@ def _subject(original: Message, notice: Message) -> dict[str, Any]:
 
 
 def _apply_edit(batch: _Batch, notice: Message) -> None:
-    """Make the edit the original's content and keep every earlier version, in the order the
-    citizen wrote them (edits can arrive out of order)."""
+    """Record the citizen's edit beside the original: the original's ``content`` stays as
+    received (it is the record; the database refuses to change it, records migration
+    0006), ``content_history`` gains the new version in the order the citizen wrote them
+    (edits can arrive out of order) and ``edited_at`` is the latest edit's time. Readers
+    take the current version from ``records.capture.versions``."""
     original = _original(notice, "edit", lock=True)
     if original is None:
         return  # applied when the original arrives (_apply_pending_notices)
@@ -80,28 +82,24 @@ def _apply_edit(batch: _Batch, notice: Message) -> None:
     kind = _short(edited.get("type"), 32) or original.type
     content = stored_form(kind, edited)
     at = notice.received_at or timezone.now()
-    versions = [(v["content"], datetime.fromisoformat(v["at"])) for v in original.content_history]
-    versions.append((original.content, original.edited_at or original.received_at or at))
-    if (content, at) in versions:
-        return
-    first, *later = versions
-    versions = [first, *sorted([*later, (content, at)], key=lambda version: version[1])]
-    original.content_history = [
-        {"content": body, "at": _iso(since), "replaced_at": _iso(versions[i + 1][1])}
-        for i, (body, since) in enumerate(versions[:-1])
-    ]
-    original.content, original.edited_at = versions[-1]
-    original.type = _short(original.content.get("type"), 32) or original.type
-    media, media_is_new = _media_object(batch, original.type, original.content.get(original.type))
-    if media is not None:
-        original.media = media
+    history = list(original.content_history) if isinstance(original.content_history, list) else []
+    entry = versions.edit_entry(content, at, notice.wamid or "")
+    if any(isinstance(e, dict) and e.get("edit_wamid") == entry["edit_wamid"] for e in history):
+        return  # this edit is already recorded
+    original.content_history = [*history, entry]
+    original.edited_at = max(filter(None, [original.edited_at, at]))
+    # A new file in the edit (WhatsApp edits captions, but the payload may name one) is
+    # captured too, on the edit's own row: the original's media stays the original's.
+    media, media_is_new = _media_object(batch, kind, content.get(kind))
+    if media is not None and media.pk != original.media_id:
+        Message.objects.filter(pk=notice.pk, media__isnull=True).update(media=media)
         if media_is_new:
             _schedule_download(media)
-    original.save(update_fields=["content", "content_history", "edited_at", "type", "media"])
+    original.save(update_fields=["content_history", "edited_at"])
     batch.publish(
         types.MESSAGE_EDITED,
         _subject(original, notice),
-        {"wamid": original.wamid, "type": original.type, "edited_at": original.edited_at},
+        {"wamid": original.wamid, "type": kind, "edited_at": original.edited_at},
     )
 
 

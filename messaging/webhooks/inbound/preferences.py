@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from bsp.events import types
 from messaging import policy
-from messaging.models import Consent, Contact
+from messaging.consent.services import WITHDRAWABLE
+from messaging.models import Consent, Contact, Message
 from messaging.webhooks.changes import Change, InvalidChange, unix_time
 from messaging.webhooks.inbound.batch import (
     COMPONENT,
@@ -22,10 +23,12 @@ from messaging.webhooks.inbound.contacts import (
     _contact,
 )
 from records.audit import Actor, record_event
+from templates_mgr.models import MessageTemplate
 
 logger = logging.getLogger(__name__)
 
 
+MARKETING_WITHDRAWN_REASON = "Turned off marketing messages in WhatsApp before sending"
 _PREFERENCE_STATUS = {
     "stop": Consent.Status.OPTED_OUT,
     "resume": Consent.Status.OPTED_IN,
@@ -71,6 +74,7 @@ def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[
         evidence={**item, "phone_number_id": batch.change.route.phone_number_id},
         recorded_at=recorded_at,
     )
+    withdrawn = _withdraw_marketing(batch, contact) if status == Consent.Status.OPTED_OUT else 0
     record_event(
         agency_id=batch.agency_id,
         actor=Actor.system(COMPONENT),
@@ -80,6 +84,7 @@ def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[
             "contact": contact.pk,
             "topic": policy.WHATSAPP_MARKETING_TOPIC,
             "source": Consent.Source.WHATSAPP_PREFERENCES.value,
+            **({"withdrawn_messages": withdrawn} if withdrawn else {}),
         },
     )
     batch.publish(
@@ -92,3 +97,43 @@ def _record_preference(batch: _Batch, contact: Contact, status: str, item: dict[
             "recorded_at": consent.recorded_at,
         },
     )
+
+
+def _withdraw_marketing(batch: _Batch, contact: Contact) -> int:
+    """ "Stop promotions" withdraws the marketing templates still waiting (queued or held)
+    for the citizen, as ``consent.services.withdraw_pending`` does for an opt-out: Meta would
+    fail them with 131050, window or not. Locked, so a sender that claimed one first wins
+    (that one is on its way). One ``message.status`` (→ cancelled) each, published with the
+    consent change; how many."""
+    pending = Message.objects.filter(
+        contact=contact,
+        direction=Message.Direction.OUTBOUND,
+        status__in=WITHDRAWABLE,
+        template__category=MessageTemplate.Category.MARKETING,
+    )
+    rows = list(
+        pending.select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "conversation_id", "status", "campaign_id")
+    )
+    if not rows:
+        return 0
+    Message.objects.filter(pk__in=[row[0] for row in rows]).update(
+        status=Message.Status.CANCELLED, error_reason=MARKETING_WITHDRAWN_REASON
+    )
+    now = timezone.now()
+    for pk, conversation_id, previous, campaign_id in rows:
+        subject = {"message": pk, "conversation": conversation_id, "contact": contact.pk}
+        if campaign_id is not None:
+            subject["campaign"] = campaign_id
+        batch.publish(
+            types.MESSAGE_STATUS,
+            subject,
+            {
+                "status": Message.Status.CANCELLED.value,
+                "previous": previous,
+                "at": now,
+                "error_reason": MARKETING_WITHDRAWN_REASON,
+            },
+        )
+    return len(rows)

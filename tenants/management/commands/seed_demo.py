@@ -6,6 +6,7 @@ Idempotent: a second run changes nothing and prints no passwords (they were show
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Any
 
@@ -16,9 +17,17 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from inbox.models import AgentStatus, CannedResponse, Label, Team, TeamMember, TeamPhoneNumber
+from messaging.campaigns.demo import seed_demo_campaigns
+from messaging.consent.demo import seed_demo_consent
 from records.audit import Actor
+from records.dlp import services as dlp_services
+from records.foia.demo import seed as seed_demo_records_request
+from records.retention.demo import seed as seed_demo_retention
+from records.worm.demo import seed as seed_demo_archive
+from templates_mgr.demo import seed_demo_templates
 from tenants import services
-from tenants.models import Agency, PhoneNumber
+from tenants.api.scopes import Scope
+from tenants.models import Agency, ApiCredential, PhoneNumber
 from tenants.permissions import ROLES_REQUIRING_MFA, Role
 from tenants.scoping import agency_scope
 
@@ -55,8 +64,15 @@ class Command(BaseCommand):
             credentials = self._users(actor, agency, reset=created or reset_passwords)
             self._whatsapp(actor, agency)
             self._inbox(agency)
+            with agency_scope(agency):
+                seed_demo_consent(agency, actor)
+                seed_demo_templates(agency, actor)
+                seed_demo_campaigns(agency, actor)
+            self._records(agency, actor)
         if credentials:
             self._print_credentials(credentials)
+        if created:
+            self._print_api_key(actor, agency)
         else:
             self.stdout.write(
                 "Demo County is already seeded; passwords were printed when it was created. "
@@ -71,7 +87,10 @@ class Command(BaseCommand):
             actor=actor, name="Demo County", slug=DEMO_SLUG, timezone_name="America/Chicago"
         )
         agency.contact_email = f"clerk@{DEMO_DOMAIN}"
-        agency.save(update_fields=["contact_email"])
+        # Approved to go live, as an operator would (its citizens are the simulator's): a new
+        # agency is otherwise in trial mode, sending only to its own staff.
+        agency.live_approved = True
+        agency.save(update_fields=["contact_email", "live_approved"])
         return agency, True
 
     def _users(
@@ -150,6 +169,36 @@ class Command(BaseCommand):
                 CannedResponse.objects.create(
                     agency=agency, shortcut=shortcut, title=title, body=body
                 )
+
+    def _records(self, agency: Agency, actor: Actor) -> None:
+        """The records officer's side: a WORM archive of a few conversations, then a file
+        plan with GRS citations, an open legal hold and an eligibility report (after the
+        archive, so the old conversation due for destruction is not locked there), a
+        public-records request with its review set, and the sensitive-data policy's
+        automatic reply switched on."""
+        with agency_scope(agency):
+            seed_demo_archive(agency)
+            seed_demo_retention(agency)
+        seed_demo_records_request(agency, actor)
+        dlp_services.update_policy(agency=agency, actor=actor, auto_reply_enabled=True)
+
+    def _print_api_key(self, actor: Actor, agency: Agency) -> None:
+        """A test key (its sends go to the simulator only) to try the REST API at once."""
+        scopes = [Scope.MESSAGES_SEND, Scope.MESSAGES_READ, Scope.CONTACTS_READ]
+        web = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
+        _, raw_key = services.create_api_credential(
+            actor=actor,
+            agency=agency,
+            created_by=None,
+            name="Demo test key",
+            scopes=scopes,
+            kind=ApiCredential.Kind.TEST,
+        )
+        self.stdout.write(
+            f"  {'API key (test)':<18} {raw_key}\n"
+            f"  {'':<18} scopes: {' '.join(scopes)}; try: curl -H 'Authorization: Bearer "
+            f"{raw_key}' {web}/api/v1/agency  (docs: {web}/api/docs/)\n"
+        )
 
     def _print_credentials(self, rows: list[tuple[str, str, str, str]]) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo County is ready. Credentials (shown once):\n"))

@@ -124,7 +124,7 @@ def test_form_errors_are_announced_and_tied_to_their_fields(page, make_member, a
     _sign_in_admin(page, make_member)
     page.goto("/campaigns/new/")
     page.get_by_role("button", name="Save and continue").click()
-    expect(page.get_by_role("alert")).to_contain_text("There are problems")
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
     name = page.get_by_label("Campaign name")
     expect(name).to_have_attribute("aria-invalid", "true")
     assert "id_name_error" in (name.get_attribute("aria-describedby") or "")

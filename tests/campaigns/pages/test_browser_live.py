@@ -15,11 +15,15 @@ from django.db import transaction
 from playwright.sync_api import Browser, Page, expect
 
 from bsp import events
-from bsp.events.types import CAMPAIGN_PROGRESS, CONVERSATION_STATUS
+from bsp.events.types import CAMPAIGN_COMPLETED, CAMPAIGN_PROGRESS, CONVERSATION_STATUS
 from messaging.campaigns.models import Campaign, CampaignStats
 from tenants.permissions import Role
 from tenants.scoping import agency_scope
-from tests.campaigns.pages.factories import CampaignFactory, CampaignStatsFactory
+from tests.campaigns.pages.factories import (
+    CampaignFactory,
+    CampaignRecipientFactory,
+    CampaignStatsFactory,
+)
 from tests.factories import AgencyFactory, MembershipFactory
 from tests.frontend.test_browser import assert_no_wcag_violations, browser, sign_in
 from tests.processes import django_env, free_port, start_web, start_worker, stop, wait_for
@@ -126,3 +130,33 @@ def test_another_campaigns_events_leave_the_figures_alone(
     expect(page.locator('[data-count="delivered"]')).to_have_text("0")
     _progress(sending, delivered=7)
     expect(page.locator('[data-count="delivered"]')).to_have_text("7")
+
+
+def test_when_the_status_moves_the_recipients_list_follows_without_a_reload(
+    page, agency_a, number, approved
+):
+    """A campaign confirmed on the open page: once it completes, the page lists its
+    recipients (the list said they come once it starts) without a reload."""
+    campaign = CampaignFactory(
+        agency=agency_a,
+        name="Flu clinic",
+        phone_number=number,
+        template=approved,
+        status=Campaign.Status.SCHEDULED,
+    )
+    CampaignStatsFactory(agency=agency_a, campaign=campaign, recipients=1, queued=0)
+    supervisor = MembershipFactory(agency=agency_a, role=Role.SUPERVISOR)
+    sign_in(page, supervisor.user.email)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    expect(page.locator("#live-status")).to_have_text("Live updates on")
+    expect(page.locator("#campaign-recipients")).to_contain_text("listed once the campaign starts")
+
+    with agency_scope(agency_a):
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.COMPLETED)
+        CampaignRecipientFactory(
+            agency=agency_a, campaign=campaign, wa_id="15125550123", status="queued"
+        )
+    _progress(campaign, type=CAMPAIGN_COMPLETED, read=1)
+    expect(page.locator("#campaign-status")).to_have_text("Completed")
+    expect(page.get_by_role("region", name="Recipients table")).to_contain_text("15125550123")
+    assert_no_wcag_violations(page)

@@ -59,6 +59,19 @@ def test_an_admin_creates_a_draft_and_goes_on_to_the_template(admin_client, admi
     )
 
 
+def test_an_agency_with_one_number_finds_it_chosen(admin_client, number):
+    page = admin_client.get(reverse("campaigns:create")).text
+    assert f'<option value="{number.pk}" selected>' in page
+    assert "Choose a phone number" not in page
+
+
+def test_an_agency_with_two_numbers_chooses_one(admin_client, number):
+    PhoneNumberFactory(agency=number.agency)
+    page = admin_client.get(reverse("campaigns:create")).text
+    assert "Choose a phone number" in page
+    assert f'<option value="{number.pk}" selected>' not in page
+
+
 def test_a_campaign_without_a_name_is_refused_next_to_the_field(admin_client, number):
     response = admin_client.post(
         reverse("campaigns:create"), {"name": " ", "phone_number": number.pk}

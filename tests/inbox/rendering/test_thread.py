@@ -107,6 +107,32 @@ def test_an_edited_message_shows_the_latest_text_and_every_earlier_version(rende
     assert '<time datetime="2026-12-01T09:00:00-06:00">9:00 AM, December 1</time>' in html
 
 
+def test_an_edit_recorded_beside_the_original_shows_the_edit_and_keeps_the_original(
+    render, conversation
+):
+    """Since records keep the message as received (issue 12 §1), ``content`` is the original
+    and each edit is an entry of the history: the thread shows the edit as current."""
+    message = inbound(
+        conversation,
+        "text",
+        {"body": "The light is out."},
+        received_at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC),
+        edited_at=datetime(2026, 12, 1, 15, 5, tzinfo=UTC),
+        content_history=[
+            {
+                "content": {"type": "text", "text": {"body": "The lights on Main St are out."}},
+                "at": "2026-12-01T15:05:00+00:00",
+                "edit_wamid": "wamid.EDIT1",
+            }
+        ],
+    )
+    html = render(message)
+    current, _, disclosure = html.partition("1 earlier version")
+    assert "The lights on Main St are out." in current
+    assert "The light is out." not in current
+    assert "The light is out." in disclosure
+
+
 def test_a_deleted_message_says_so_and_keeps_the_original_for_staff(render, conversation):
     message = inbound(
         conversation,

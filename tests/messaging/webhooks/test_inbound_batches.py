@@ -18,6 +18,7 @@ from messaging.models import Consent, Contact, Conversation, MediaObject, Messag
 from messaging.webhooks import inbound
 from messaging.webhooks import media as inbound_media
 from messaging.webhooks.changes import Change, Route
+from records.capture.versions import current_content, earlier_versions
 from tenants.scoping import agency_scope
 from tests.factories import ContactFactory, ConversationFactory
 from tests.messaging.webhooks.payloads import (
@@ -304,8 +305,8 @@ def test_an_edit_in_a_batch_applies_to_the_message_before_it(wa_number, scope_a)
         )
     )
     edited = Message.objects.get(wamid=original["id"])
-    assert edited.content["text"]["body"] == "final"
-    assert [v["content"]["text"]["body"] for v in edited.content_history] == ["draft"]
+    assert current_content(edited)["text"]["body"] == "final"
+    assert [v["content"]["text"]["body"] for v in earlier_versions(edited)] == ["draft"]
     assert Message.objects.count() == 3
 
 
@@ -318,7 +319,7 @@ def test_an_edit_before_its_message_in_the_same_batch_applies_when_it_is_stored(
             [*texts([ben]), edit(ana, original["id"], "final", timestamp=T0 + 60), original],
         )
     )
-    assert Message.objects.get(wamid=original["id"]).content["text"]["body"] == "final"
+    assert current_content(Message.objects.get(wamid=original["id"]))["text"]["body"] == "final"
 
 
 def test_an_edit_that_came_in_an_earlier_webhook_applies_to_its_message_in_a_batch(
@@ -329,7 +330,7 @@ def test_an_edit_that_came_in_an_earlier_webhook_applies_to_its_message_in_a_bat
     handle(a_change(wa_number, [edit(ana, original["id"], "final", timestamp=T0 + 60)]))
     handle(a_change(wa_number, [*texts([ben]), original, *texts([cleo])]))
     edited = Message.objects.get(wamid=original["id"])
-    assert edited.content["text"]["body"] == "final"
+    assert current_content(edited)["text"]["body"] == "final"
     assert edited.edited_at == at(T0 + 60)
 
 

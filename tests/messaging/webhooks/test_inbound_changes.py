@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from messaging.models import Contact, Conversation, Message
+from records.capture.versions import current_content, earlier_versions
 from records.models import AuditEvent
 from tests.factories import ContactFactory
 from tests.messaging.webhooks.conftest import CITIZEN
@@ -104,19 +105,31 @@ def test_a_citizen_cannot_revoke_someone_elses_message(deliver, scope_a):
 # --- edit ---------------------------------------------------------------------------------------
 
 
-def test_an_edit_replaces_the_content_and_keeps_the_previous_version(deliver, scope_a):
+def test_an_edit_keeps_the_original_content_and_records_the_new_version(deliver, scope_a):
     original = inbound_text(CITIZEN, "The light at Main and 3rd", timestamp=T0)
     deliver(original)
     notice = edit(original["id"], "The light at Main and 4th", timestamp=T0 + 120)
     deliver(notice)
     edited = row(original)
-    assert edited.content == {"type": "text", "text": {"body": "The light at Main and 4th"}}
+    # The stored content is the record, as received; the edit is recorded beside it.
+    assert edited.content == {"type": "text", "text": {"body": "The light at Main and 3rd"}}
+    assert current_content(edited) == {
+        "type": "text",
+        "text": {"body": "The light at Main and 4th"},
+    }
     assert edited.edited_at == at(T0 + 120)
-    assert edited.content_history == [
+    assert earlier_versions(edited) == [
         {
             "content": {"type": "text", "text": {"body": "The light at Main and 3rd"}},
             "at": at(T0).isoformat(),
             "replaced_at": at(T0 + 120).isoformat(),
+        }
+    ]
+    assert edited.content_history == [
+        {
+            "content": {"type": "text", "text": {"body": "The light at Main and 4th"}},
+            "at": at(T0 + 120).isoformat(),
+            "edit_wamid": notice["id"],
         }
     ]
     assert row(notice).type == "edit"
@@ -137,10 +150,11 @@ def test_edits_arriving_out_of_order_end_with_the_latest_version(deliver, scope_
     deliver(edit(original["id"], "v3", timestamp=T0 + 200))
     deliver(edit(original["id"], "v2", timestamp=T0 + 100))
     edited = row(original)
-    assert edited.content["text"]["body"] == "v3"
+    assert edited.content["text"]["body"] == "v1"
+    assert current_content(edited)["text"]["body"] == "v3"
     assert edited.edited_at == at(T0 + 200)
-    assert [v["content"]["text"]["body"] for v in edited.content_history] == ["v1", "v2"]
-    assert [v["replaced_at"] for v in edited.content_history] == [
+    assert [v["content"]["text"]["body"] for v in earlier_versions(edited)] == ["v1", "v2"]
+    assert [v["replaced_at"] for v in earlier_versions(edited)] == [
         at(T0 + 100).isoformat(),
         at(T0 + 200).isoformat(),
     ]
@@ -153,8 +167,8 @@ def test_an_edit_that_arrives_before_its_message_is_applied_when_the_message_arr
     deliver(edit(original["id"], "final", timestamp=T0 + 60))
     deliver(original)
     edited = row(original)
-    assert edited.content["text"]["body"] == "final"
-    assert [v["content"]["text"]["body"] for v in edited.content_history] == ["draft"]
+    assert current_content(edited)["text"]["body"] == "final"
+    assert [v["content"]["text"]["body"] for v in earlier_versions(edited)] == ["draft"]
 
 
 def test_an_edited_caption_is_applied_to_a_media_message(deliver, scope_a):
@@ -171,7 +185,8 @@ def test_an_edited_caption_is_applied_to_a_media_message(deliver, scope_a):
     notice["edit"]["message"] = {"type": "image", "image": image | {"caption": "big pothole"}}
     deliver(notice)
     edited = row(original)
-    assert edited.content["image"]["caption"] == "big pothole"
+    assert current_content(edited)["image"]["caption"] == "big pothole"
+    assert edited.content["image"]["caption"] == "pothole"
     assert edited.media.meta_media_id == "8001"
 
 

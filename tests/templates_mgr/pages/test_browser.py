@@ -6,7 +6,7 @@ without WCAG 2.1 AA violations, at desktop width and at 320 CSS pixels."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FloatRect, Page, expect
 
 from templates_mgr.models import BannedTerm, MessageTemplate
 from tenants.permissions import Role
@@ -157,3 +157,35 @@ def test_the_admin_pages_have_no_violations_at_320_px(page: Page, admin, agency_
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth"), path
         assert_no_wcag_violations(page)
+
+
+def _box(page: Page, selector: str) -> FloatRect:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_library_sits_in_the_page_grid_with_its_filters_in_line(
+    page: Page, make_member, agency_a, number, width
+):
+    approved_pair(agency_a, number.waba)
+    rejected_template(agency_a, number.waba, name="tax_notice")
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, make_member(Role.SUPERVISOR).user.email)
+    page.goto("/templates/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Message templates")
+
+    # In the same grid container as every other page: its edge is the header's.
+    expect(page.locator("main > .grid-container [data-template-library]")).to_have_count(1)
+    heading, logo = _box(page, "h1"), _box(page, ".usa-logo")
+    assert abs(heading["x"] - logo["x"]) <= 1
+    # The search field is a form field like the selects beside it, not USWDS's search bar.
+    search, status = _box(page, "#filter-q"), _box(page, "#filter-status")
+    assert search["height"] == status["height"]
+    if width >= 640:  # tablet and up: one row of fields
+        assert search["y"] == status["y"]
+    else:  # stacked: one column
+        assert (search["x"], search["width"]) == (status["x"], status["width"])
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert_no_wcag_violations(page)

@@ -126,3 +126,16 @@ def test_a_supervisor_cannot_delete(supervisor_client, agency_a, waba):
         supervisor_client.post(reverse("templates_mgr:delete", args=[template.pk])).status_code
         == 403
     )
+
+
+def test_the_translations_list_leaves_this_ones_status_to_the_live_block(
+    admin_client, agency_a, waba
+):
+    # A tag for this translation in the list would go stale when the live block changes.
+    english, _ = approved_pair(agency_a, waba)
+
+    page = admin_client.get(reverse("templates_mgr:detail", args=[english.pk])).text
+    translations = page.split("<h2>Translations</h2>")[1].split("</ul>")[0]
+
+    assert "English (US): this one (status above)" in translations
+    assert translations.count("usa-tag") == 1  # Spanish's

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from templates_mgr.models import MessageTemplate, TemplateVersion
 from tenants.scoping import agency_scope
+from tests.consent.factories import TopicFactory
 from tests.templates_mgr.pages.factories import approved_pair, draft_template
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,25 @@ def test_the_new_template_page_has_every_component(admin_client, waba):
     for option in ("Text", "Image", "Video", "Document (PDF)", "Location"):
         assert f">{option}</option>" in page
     assert 'hx-post="/templates/preview/"' in page
+
+
+def test_the_opt_in_topic_is_chosen_among_the_agencys_consent_topics(
+    admin_client, agency_a, agency_b, waba
+):
+    TopicFactory(agency=agency_a, slug="alerts", name="Emergency alerts")
+    TopicFactory(agency=agency_b, slug="elsewhere", name="Another agency's topic")
+    page = admin_client.get(reverse("templates_mgr:create", args=[waba.pk])).text
+    topic_select = page[
+        page.index('id="id_topic"') : page.index("</select>", page.index('id="id_topic"'))
+    ]
+    assert '<option value="alerts">Emergency alerts</option>' in topic_select
+    assert "Another agency" not in topic_select
+    response = admin_client.post(
+        reverse("templates_mgr:create", args=[waba.pk]), fields(topic="alerts")
+    )
+    assert response.status_code == 302
+    (template,) = _templates(agency_a)
+    assert template.topic == "alerts"
 
 
 def test_saving_creates_a_draft_in_metas_shape(admin_client, agency_a, waba):

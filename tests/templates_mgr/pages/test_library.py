@@ -3,9 +3,13 @@ reason for a rejection), quality, filters; supervisors read it without the editi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
+from templates_mgr.models import MessageTemplate
+from tenants.scoping import agency_scope
 from tests.factories import WabaFactory
 from tests.templates_mgr.pages.factories import approved_pair, draft_template, rejected_template
 
@@ -115,3 +119,30 @@ def test_a_missing_translation_offers_to_translate_into_that_language(admin_clie
 
     assert "Not translated" in page
     assert "?language=es" in page
+
+
+def test_the_cell_served_alone_shows_the_change_in_the_agencys_time(admin_client, agency_a, waba):
+    # The live page swaps this fragment in: outside base.html, it must still show the
+    # agency's time (Chicago, UTC-6 in December), not UTC.
+    agency_a.timezone = "America/Chicago"
+    agency_a.save(update_fields=["timezone"])
+    english, _ = approved_pair(agency_a, waba)
+    changed = datetime(2026, 12, 2, 19, 17, tzinfo=UTC)
+    with agency_scope(agency_a):
+        MessageTemplate.objects.filter(pk=english.pk).update(updated_at=changed)
+    status = reverse("templates_mgr:status", args=[english.pk])
+
+    cell = admin_client.get(status).text
+    block = admin_client.get(f"{status}?part=detail").text
+    library = admin_client.get(LIBRARY).text
+
+    for page in (cell, block, library):
+        assert "2 Dec 2026, 13:17" in page
+        assert "19:17" not in page
+
+
+def test_the_search_field_is_a_plain_text_field_labelled_by_what_it_searches(admin_client, waba):
+    page = admin_client.get(LIBRARY).text
+
+    assert '<label class="usa-label" for="filter-q">Name contains</label>' in page
+    assert 'id="filter-q" name="q" type="text"' in page

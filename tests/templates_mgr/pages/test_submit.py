@@ -11,9 +11,10 @@ import pytest
 from django.urls import reverse
 
 from records.models import AuditEvent
-from templates_mgr.models import MessageTemplate, TemplateVersion
+from templates_mgr.models import HeaderSample, MessageTemplate, TemplateVersion
 from tenants.scoping import agency_scope
-from tests.templates_mgr.pages.factories import approved_pair, draft_template
+from tests.factories import TemplateFactory
+from tests.templates_mgr.pages.factories import PERMIT_COMPONENTS, approved_pair, draft_template
 
 pytestmark = pytest.mark.django_db
 Status = MessageTemplate.Status
@@ -130,3 +131,40 @@ def test_a_supervisor_cannot_submit(supervisor_client, agency_a, waba):
     template = draft_template(agency_a, waba)
     response = supervisor_client.post(reverse("templates_mgr:submit", args=[template.pk]), {})
     assert response.status_code == 403
+
+
+def _image_header(handle: str) -> list[dict[str, Any]]:
+    header = {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}}
+    return [header, *[dict(c) for c in PERMIT_COMPONENTS]]
+
+
+def test_the_check_page_previews_an_uploaded_header_sample_by_its_file(
+    admin_client, agency_a, waba
+):
+    with agency_scope(agency_a):
+        HeaderSample.objects.create(
+            agency=agency_a,
+            waba=waba,
+            handle="4::abc",
+            filename="june.jpg",
+            mime_type="image/jpeg",
+            size=1200,
+        )
+    template = draft_template(agency_a, waba, components=_image_header("4::abc"))
+
+    page = admin_client.get(reverse("templates_mgr:submit", args=[template.pk])).text
+
+    assert "Image: june.jpg" in page
+    assert "not chosen yet" not in page and "Still to fill" not in page
+
+
+def test_the_detail_previews_a_synced_media_header_with_metas_sample(admin_client, agency_a, waba):
+    # Synced from WhatsApp Manager: Meta has its sample; we never uploaded it.
+    template = TemplateFactory(
+        agency=agency_a, waba=waba, components=_image_header("4::elsewhere"), meta_template_id="7"
+    )
+
+    page = admin_client.get(reverse("templates_mgr:detail", args=[template.pk])).text
+
+    assert "Image: the sample given to Meta" in page
+    assert "Still to fill" not in page

@@ -1,0 +1,1 @@
+"""Public-records (FOIA and state equivalents) requests: intake to production."""

@@ -1,0 +1,1 @@
+"""Retention schedules (the agency's file plan) and disposition with certificates."""

@@ -1,0 +1,1 @@
+"""The WORM archive of conversations: object storage with Object Lock, holds mirrored."""
