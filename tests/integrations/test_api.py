@@ -50,6 +50,7 @@ def test_a_test_event_reaches_the_receiver_signed_and_is_in_the_log(
 
     with agency_scope(agency_a):
         sub = subscription(agency_a, created["id"])
+    assert sub is not None
     flow(agency_a, sub)
 
     (delivery,) = receiver.received
@@ -95,6 +96,7 @@ def test_a_disabled_subscription_is_enabled_again(client, key, agency_a, receive
     created = _subscribe(client, key, receiver.url).json()
     with agency_scope(agency_a):
         sub = subscription(agency_a, created["id"])
+        assert sub is not None
         services.disable(actor=Actor.system("test"), subscription=sub, reason="x")
     enabled = _post(client, f"/api/v1/webhooks/{created['id']}/enable", None, key)
     assert (enabled.status_code, enabled.json()["enabled"]) == (200, True)
