@@ -97,22 +97,28 @@ def seed() -> tuple[str, list[str]]:
     return key, phones
 
 
-def start_web(port: int, workers: int) -> subprocess.Popen[bytes]:
+def server_command(server: str, port: int, workers: int, threads: int) -> list[str]:
+    """The web as the Dockerfile runs it (asgi), or as docker-compose's web-api runs it
+    (wsgi: gunicorn gthread, the same command line)."""
+    common = ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+              "--logger-class", "bsp.gunicorn.RedactingLogger"]  # fmt: skip
+    if server == "wsgi":
+        return [sys.executable, "-m", "gunicorn", "bsp.wsgi", "--worker-class", "gthread",
+                "--threads", str(threads), *common]  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", "bsp.asgi",
+            "--worker-class", "bsp.gunicorn.AsgiWorker", *common]  # fmt: skip
+
+
+def start_web(server: str, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
     import httpx
 
+    # asgi: the web's pool, as docker-compose.yml gives it (ASGI never reuses a persistent
+    # connection); wsgi: a persistent connection per thread (CONN_MAX_AGE), no pool.
+    extra = {"DATABASE_POOL_MAX_SIZE": "8" if server == "asgi" else "0"}
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "bsp.asgi",
-            "--worker-class", "bsp.gunicorn.AsgiWorker",
-            "--workers", str(workers),
-            "--bind", f"127.0.0.1:{port}",
-            "--log-level", "warning",
-            "--logger-class", "bsp.gunicorn.RedactingLogger",
-        ],
-        # the web's pool, as docker-compose.yml gives it (ASGI never reuses a persistent
-        # connection); its errors to a log file, not the terminal
-        cwd=ROOT, env=env() | {"DATABASE_POOL_MAX_SIZE": "8"}, start_new_session=True,
-        stderr=open(LOG, "wb"),  # noqa: SIM115
+        server_command(server, port, workers, threads),
+        cwd=ROOT, env=env() | extra, start_new_session=True,
+        stderr=open(LOG, "wb"),  # noqa: SIM115 -- its errors to a log file, not the terminal
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -224,6 +230,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4, help="wsgi: threads per worker")
+    parser.add_argument("--server", choices=["asgi", "wsgi"], default="asgi")
     a = parser.parse_args()
     print(f"Machine: {_setup.machine()}", flush=True)
     key, phones = seed()
@@ -237,7 +245,8 @@ def main() -> None:
         stop(raw)
 
     port = _setup.free_port()
-    web = start_web(port, a.workers)
+    web = start_web(a.server, port, a.workers, a.threads)
+    print(f"server: {' '.join(server_command(a.server, port, a.workers, a.threads)[1:])}")
     base = f"http://127.0.0.1:{port}"
     results: dict[str, list[dict]] = {"bare": [], "agency": [], "send": []}
     try:

@@ -39,7 +39,6 @@ from messaging.models import Conversation, Message
 from messaging.whatsapp.client import CloudAPIClient
 from messaging.whatsapp.errors import CloudAPIError
 from records.audit import Actor, record_event
-from records.models import AuditEvent
 from tenants.models import Agency, Membership
 from tenants.permissions import Perm, Role, role_has_perm
 from tenants.services import ApplicationError, ensure_agency_active
@@ -174,7 +173,7 @@ def _who(user: User | None, actor: Actor | None) -> str:
     """The acting person's name, or an API credential's ("API key “CRM”"); "" for none."""
     if user is not None:
         return user.get_full_name() or user.email
-    if actor is not None and actor.type == AuditEvent.ActorType.API:
+    if actor is not None and actor.is_api_credential:
         return f"API key “{actor.label}”"
     return ""
 

@@ -50,6 +50,11 @@ class Actor:
             return cls(kind, str(user.pk), user.email or user.get_username(), ip)
         return cls(AuditEvent.ActorType.SYSTEM, "", "anonymous", ip)
 
+    @property
+    def is_api_credential(self) -> bool:
+        """An integrator's API key acting (its ``label`` is the credential's name)."""
+        return self.type == AuditEvent.ActorType.API
+
     @classmethod
     def worker(cls, task_name: str) -> Actor:
         return cls(AuditEvent.ActorType.WORKER, "", task_name)
