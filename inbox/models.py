@@ -128,6 +128,9 @@ class Note(AgencyOwnedModel):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Who wrote it when no member did: an integrator's key ("API key “CRM”"), shown in the
+    # thread in place of a name (the audit event names the credential too).
+    author_label = models.CharField(max_length=200, blank=True, default="")
     body = models.TextField(max_length=4000)  # who it mentions: its Notification rows
     created_at = models.DateTimeField(auto_now_add=True)
 

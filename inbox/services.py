@@ -332,9 +332,10 @@ def add_note(*, actor: Actor, author: User | None, conversation: Conversation, b
         raise InboxError("Write something in the note first.", "empty_note")
     author_pk = author.pk if author is not None else None
     mentioned = [user for user in mentioned_users(agency, body) if user.pk != author_pk]
+    label = "" if author is not None else _who(None, actor)[:200]
     with transaction.atomic():
         note = Note.objects.create(
-            agency=agency, conversation=conversation, author=author, body=body
+            agency=agency, conversation=conversation, author=author, author_label=label, body=body
         )
         author_name = _who(author, actor) or "Someone"
         Notification.objects.bulk_create(

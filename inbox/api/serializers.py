@@ -236,4 +236,7 @@ class NoteSerializer(serializers.Serializer):
         help_text="The member who wrote it; null when an API credential did (the audit trail "
         "names it) or the member was removed.",
     )
+    author_label = serializers.CharField(
+        help_text="Who wrote it when no member did, e.g. `API key “CRM”`; empty otherwise."
+    )
     created_at = serializers.DateTimeField()

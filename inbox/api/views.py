@@ -58,6 +58,7 @@ NOTE_EXAMPLE: dict[str, Any] = {
     "conversation": 4211,
     "body": "Called back; @sam will send the permit form.",
     "author": None,
+    "author_label": "API key “CRM”",
     "created_at": "2026-12-03T14:10:00Z",
 }
 
@@ -354,7 +355,7 @@ class ConversationNotesApi(generics.GenericAPIView[Note]):
         description=(
             "Private to staff, never sent to WhatsApp. Members mentioned as `@handle` (the "
             "part of their email before the @) are notified. Publishes `note.added`. Written "
-            "by a credential, the note has no author (the audit trail names the key). Send "
+            "by a credential, the note has no member author; `author_label` names the key. Send "
             "an `Idempotency-Key` to retry safely."
         ),
         parameters=[IDEMPOTENCY_KEY],

@@ -111,10 +111,11 @@ def idempotent(handler: Handler) -> Handler:
         agency = agency_request(request).agency
         fresh_after = timezone.now() - timedelta(hours=key_hours())
         lookup = {"agency": agency, "principal": principal, "key": key}
-        IdempotencyKey.objects.filter(**lookup, created_at__lte=fresh_after).delete()
         existing = IdempotencyKey.objects.filter(**lookup).first()
-        if existing is not None:
+        if existing is not None and existing.created_at > fresh_after:
             return _replay(existing, request_hash)
+        if existing is not None:  # expired: the key may be used again (one query, not two)
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at__lte=fresh_after).delete()
         with transaction.atomic():
             try:
                 with transaction.atomic():

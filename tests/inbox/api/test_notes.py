@@ -43,6 +43,7 @@ def test_a_key_adds_a_note_without_an_author_and_publishes_the_event(
     body = response.json()
     assert body["body"] == "Called back about the permit."
     assert body["author"] is None
+    assert body["author_label"] == "API key “crm”"
     assert body["conversation"] == conversation.pk
     [note] = _notes(conversation)
     [event] = events_of(agency_a, "note.added")

@@ -196,3 +196,17 @@ def test_staff_record_an_opt_out_with_themselves_as_the_source(agent_client, age
     )
     assert consent.evidence["note"] == "Asked on the phone line"
     assert changed == 1
+
+
+def test_a_note_an_integrators_key_wrote_names_the_key(agent_client, agency_a):
+    from inbox import services
+    from records.audit import Actor
+    from records.models import AuditEvent
+
+    conversation = ActiveConversationFactory(agency=agency_a)
+    key = Actor(AuditEvent.ActorType.API, "7", "CRM sync")
+    with agency_scope(agency_a):
+        services.add_note(actor=key, author=None, conversation=conversation, body="From the CRM")
+    html = page_of(agent_client, conversation).content.decode()
+    assert "API key “CRM sync”" in html
+    assert "A former member" not in html
