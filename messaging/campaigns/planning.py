@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from messaging import reach
+from messaging import policy, reach
 from messaging.campaigns import costs
 from messaging.campaigns.audience import AudienceError, Resolved, mapping_problems, resolve
 from messaging.campaigns.models import Campaign, SkipReason
@@ -120,14 +120,19 @@ def plan_campaign(campaign: Campaign, *, now: datetime | None = None, sample: in
         skipped: Counter[str] = Counter()
         samples: defaultdict[str, list[Sample]] = defaultdict(list)
         sendable: list[Resolved] = []
+        # The send's own trial-mode rule (services' chunk screen skips the same recipients).
+        trial = policy.trial_recipients(campaign.agency) if campaign.agency.in_trial else None
         for row in rows:
-            if not row.skip_reason:
+            reason = row.skip_reason
+            if not reason and trial is not None and row.wa_id not in trial:
+                reason = SkipReason.TRIAL_RECIPIENT.value
+            if not reason:
                 sendable.append(row)
                 continue
-            skipped[row.skip_reason] += 1
-            if len(samples[row.skip_reason]) < sample:
-                label = SkipReason(row.skip_reason).label
-                samples[row.skip_reason].append(
+            skipped[reason] += 1
+            if len(samples[reason]) < sample:
+                label = SkipReason(reason).label
+                samples[reason].append(
                     Sample(row.wa_id, row.raw, row.contact_id, row.row_number, label)
                 )
         template = campaign.template

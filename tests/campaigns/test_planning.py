@@ -64,6 +64,21 @@ def test_each_skip_reason_is_counted_alone_with_an_example(agency_a, number, mar
     assert [s.contact_id for s in samples] == [skipped.pk]
 
 
+def test_an_agency_in_trial_mode_sees_who_its_trial_skips(agency_a, number, utility):
+    staff = citizen(agency_a, wa_id=US)
+    stranger = citizen(agency_a, wa_id=CANADA)
+    agency_a.live_approved = False
+    agency_a.contact_phone = "+1 512 555 0100"
+    with agency_scope(agency_a):
+        agency_a.save(update_fields=["live_approved", "contact_phone"])
+    plan = plan_campaign(campaign(number, utility))
+    assert (plan.total, plan.will_send) == (2, 1)
+    assert plan.skipped == {SkipReason.TRIAL_RECIPIENT.value: 1}
+    ((_, _, _, samples),) = plan.skipped_rows
+    assert [s.contact_id for s in samples] == [stranger.pk]
+    assert staff.pk not in [s.contact_id for s in samples]
+
+
 def test_a_contact_never_opted_in_to_anything_is_not_in_the_audience(agency_a, number, utility):
     citizen(agency_a, wa_id=CANADA)
     citizen(agency_a, wa_id=MEXICO, consents=())
