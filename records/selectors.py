@@ -18,6 +18,32 @@ def audit_events_of(agency: Agency) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(agency=agency).order_by("-sequence")
 
 
+def audit_events(
+    *,
+    action: str | None = None,
+    actor_type: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """The agency in scope's audit trail filtered (the filters combine): ``action`` exact,
+    or every action under a prefix ending in ``.*`` (``message.*``); ``since`` inclusive,
+    ``until`` exclusive."""
+    events = AuditEvent.objects.all()
+    if action is not None and action.endswith(".*"):
+        events = events.filter(action__startswith=action[:-1])
+    elif action is not None:
+        events = events.filter(action=action)
+    exact = {"actor_type": actor_type, "object_type": object_type, "object_id": object_id}
+    events = events.filter(**{name: value for name, value in exact.items() if value is not None})
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return events
+
+
 @dataclass(frozen=True)
 class AgencyRecordsHealth:
     """What an operator watches of an agency's record: files not captured and the last

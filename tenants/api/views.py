@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from records.models import AuditEvent
+from records.selectors import audit_events
 from tenants.api import serializers
 from tenants.api.pagination import CursorPagination
 from tenants.api.permissions import ANY_SCOPE
@@ -241,22 +242,6 @@ class AuditEventFilters(serializers_.Serializer):
         return attrs
 
 
-def _filtered(events: QuerySet[AuditEvent], filters: dict[str, Any]) -> QuerySet[AuditEvent]:
-    action = filters.get("action")
-    if action is not None and action.endswith(".*"):
-        events = events.filter(action__startswith=action[:-1])
-    elif action is not None:
-        events = events.filter(action=action)
-    for name in ("actor_type", "object_type", "object_id"):
-        if name in filters:
-            events = events.filter(**{name: filters[name]})
-    if "since" in filters:
-        events = events.filter(created_at__gte=filters["since"])
-    if "until" in filters:
-        events = events.filter(created_at__lt=filters["until"])
-    return events
-
-
 @extend_schema_view(
     get=extend_schema(
         summary="The audit trail, newest first (audit:read)",
@@ -283,7 +268,7 @@ class AuditEventListApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[AuditEvent]:
         filters = AuditEventFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return _filtered(AuditEvent.objects.all(), filters.validated_data)
+        return audit_events(**filters.validated_data)
 
 
 @extend_schema_view(
