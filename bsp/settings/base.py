@@ -296,7 +296,10 @@ SPECTACULAR_SETTINGS = {
     # nested-interactive, a link no keyboard or screen reader can reach on its own).
     "SWAGGER_UI_SETTINGS": {"deepLinking": False, "validatorUrl": None},
     # Several resources have a `status` field of their own: name each enum after its model.
-    "ENUM_NAME_OVERRIDES": {"ConversationStatusEnum": "messaging.models.Conversation.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "messaging.models.Conversation.Status",
+        "ConsentStatusEnum": "messaging.models.Consent.Status",
+    },
 }
 # --- REST API (tenants/api) -----------------------------------------------------------
 # OAuth 2.0 access tokens (client credentials) live this long.

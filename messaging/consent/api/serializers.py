@@ -200,9 +200,7 @@ def contact_detail_data(contact: Contact, states: list[selectors.TopicState]) ->
 class ConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     recorded_at = serializers.DateTimeField()
-    # Not an enum in the schema: one more "status" choice set would collide by name with
-    # the other resources' (drf-spectacular); the request's enum documents the values.
-    status = serializers.CharField(help_text="`opted_in` or `opted_out`.")
+    status = serializers.ChoiceField(choices=Consent.Status.choices)
     topic = serializers.CharField(help_text='"" = the agency as a whole.')
     source = serializers.ChoiceField(choices=Consent.Source.choices)  # type: ignore[assignment]
     recorded_by = serializers.CharField(
