@@ -152,15 +152,10 @@ def _wa_id_or_none(phone: str) -> str | None:
 
 
 def trial_recipients(agency: Agency) -> frozenset[str]:
-    """The wa_ids an agency in trial mode may send to: its own staff's numbers.
-
-    Today the agency's contact phone; a member's phone too once memberships carry one
-    (``Membership.phone_e164``: /work/coord/requests-msgs.md)."""
-    phones = [agency.contact_phone or ""]
-    if any(f.name == "phone_e164" for f in Membership._meta.get_fields()):
-        phones += list(
-            Membership.objects.filter(agency=agency).values_list("phone_e164", flat=True)
-        )
+    """The wa_ids an agency in trial mode may send to: its own staff's numbers (the agency's
+    contact phone and its members' WhatsApp numbers)."""
+    members = Membership.objects.filter(agency=agency).exclude(phone_e164="")
+    phones = [agency.contact_phone or "", *members.values_list("phone_e164", flat=True)]
     return frozenset(w for w in (_wa_id_or_none(p or "") for p in phones) if w)
 
 

@@ -92,7 +92,7 @@ class AgencyAdmin(AuditedAdmin):
 
 @admin.register(models.Membership)
 class MembershipAdmin(AuditedAdmin):
-    list_display = ["user", "agency", "role", "created_at"]
+    list_display = ["user", "agency", "role", "phone_e164", "created_at"]
     list_filter = ["role", "agency"]
     search_fields = ["user__email"]
     autocomplete_fields = ["user"]

@@ -70,6 +70,15 @@ class Membership(AgencyOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=32, choices=Role.choices)
+    # The member's own WhatsApp number: while the agency is in trial mode, sends may go to
+    # its staff's numbers only (messaging.policy.trial_recipients).
+    phone_e164 = models.CharField(
+        "WhatsApp number",
+        max_length=32,
+        blank=True,
+        help_text="The member's own WhatsApp number in international format (+1 512 555 0100). "
+        "An agency in trial mode may send to its members' numbers.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ import pytest
 from messaging import services
 from messaging.policy import Rule, SendRefused, trial_recipients
 from messaging.whatsapp import builders
+from tenants.scoping import agency_scope
 from tests.messaging.conftest import CITIZEN
 
 TEXT = {"to": f"+{CITIZEN}", "type": "text", "text": {"body": "Hello"}}
@@ -22,8 +23,28 @@ def in_trial(agency_a, open_conversation):
     return agency_a
 
 
+def _staff(agency) -> frozenset[str]:
+    with agency_scope(agency):  # as every send path calls it
+        return trial_recipients(agency)
+
+
 def test_the_staff_numbers_are_the_agency_s_contact_phone(in_trial):
-    assert trial_recipients(in_trial) == {"13125550142"}
+    assert _staff(in_trial) == {"13125550142"}
+
+
+def test_a_member_s_whatsapp_number_is_a_staff_number_too(in_trial):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(agency=in_trial, phone_e164="+44 7700 900123")
+    MembershipFactory(agency=in_trial)  # no number of their own
+    assert _staff(in_trial) == {"13125550142", "447700900123"}
+
+
+def test_another_agency_s_members_are_not_staff(in_trial, agency_b):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(agency=agency_b, phone_e164="+44 7700 900123")
+    assert _staff(in_trial) == {"13125550142"}
 
 
 def test_a_citizen_is_refused_with_trial_recipient(api, in_trial):
