@@ -99,7 +99,17 @@ def test_the_example_receiver_prints_a_signed_status_of_its_message(receiver, ca
     answer = httpx.post(receiver, content=body, headers=headers)
 
     assert answer.status_code == 204
-    assert "message 991: delivered" in capsys.readouterr().out
+    assert "message 991: delivered" in _printed(capsys, "message 991")
+
+
+def _printed(capsys, expected: str, timeout: float = 5.0) -> str:
+    """What the receiver printed: it answers first and prints after (as the README advises
+    a receiver to do its work), so its thread may print just after the answer arrives."""
+    out, deadline = "", time.monotonic() + timeout
+    while expected not in out and time.monotonic() < deadline:
+        time.sleep(0.02)
+        out += capsys.readouterr().out
+    return out
 
 
 def test_the_example_receiver_refuses_a_forged_signature(receiver, capsys):
