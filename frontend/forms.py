@@ -29,6 +29,10 @@ class ChangeRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
+class MemberPhoneForm(forms.Form):
+    phone = forms.CharField(label="WhatsApp number", max_length=32, required=False)
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.user.email)

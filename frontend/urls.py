@@ -12,6 +12,7 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/invite/", views.invite_member, name="invite_member"),
     path("members/<int:pk>/role/", views.change_member_role, name="change_member_role"),
+    path("members/<int:pk>/phone/", views.set_member_phone, name="set_member_phone"),
     path("members/<int:pk>/remove/", views.remove_member, name="remove_member"),
     path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
     path("invite/<str:token>/", views.accept_invitation, name="accept_invitation"),

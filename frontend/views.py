@@ -27,6 +27,7 @@ from frontend.forms import (
     ChangeRoleForm,
     ConnectWabaForm,
     InviteMemberForm,
+    MemberPhoneForm,
     RemoveMemberForm,
     SetPasswordForm,
     SwitchAgencyForm,
@@ -156,6 +157,29 @@ def change_member_role(request: MemberRequest, pk: int) -> HttpResponse:
     else:
         role = membership.get_role_display()
         messages.success(request, f"{membership.user.email} is now {role}.")
+    return redirect("frontend:members")
+
+
+@agency_perm_required(Perm.MANAGE_MEMBERS)
+@require_POST
+def set_member_phone(request: MemberRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(members_of(request.agency), pk=pk)
+    form = MemberPhoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the number in at most 32 characters.")
+        return redirect("frontend:members")
+    try:
+        services.set_member_phone(
+            actor=Actor.from_request(request),
+            agency=request.agency,
+            membership=membership,
+            phone=form.cleaned_data["phone"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"{membership.user.email}: {exc}")
+    else:
+        number = membership.phone_e164 or "no number"
+        messages.success(request, f"{membership.user.email}'s WhatsApp number: {number}.")
     return redirect("frontend:members")
 
 

@@ -232,6 +232,41 @@ def change_member_role(
     return membership
 
 
+def set_member_phone(
+    *, actor: Actor, agency: Agency, membership: Membership, phone: str
+) -> Membership:
+    """The member's own WhatsApp number (international format; "" clears it), stored as
+    E.164. While the agency is in trial mode it may send to its members' numbers."""
+    ensure_agency_active(agency)
+    phone_e164 = _e164(phone) if phone.strip() else ""
+    with agency_scope(agency), transaction.atomic():
+        previous, membership.phone_e164 = membership.phone_e164, phone_e164
+        membership.save(update_fields=["phone_e164"])
+        record_event(
+            agency_id=agency.pk,
+            actor=actor,
+            action="membership.phone_changed",
+            target=membership,
+            changes={"user": membership.user.email, "phone_e164": [previous, phone_e164]},
+        )
+    return membership
+
+
+def _e164(phone: str) -> str:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(phone.strip(), None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ApplicationError(
+            "Enter a valid phone number in international format, starting with + and the "
+            "country code (+1 512 555 0100)."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def remove_member(
     *,
     actor: Actor,

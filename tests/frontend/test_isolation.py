@@ -22,6 +22,7 @@ from tests.factories import (
 # Every frontend URL taking an object id: (url name, method, kind of object, POST data).
 ID_URL_MATRIX = [
     ("change_member_role", "post", "membership", {"role": Role.SUPERVISOR}),
+    ("set_member_phone", "post", "membership", {"phone": "+15125550100"}),
     ("remove_member", "get", "membership", {}),
     ("remove_member", "post", "membership", {}),
     ("revoke_invitation", "post", "invitation", {}),

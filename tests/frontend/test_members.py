@@ -99,6 +99,41 @@ def test_an_admin_changes_a_members_role(admin_client, agency_a, agent_a):
     assert _actions(agency_a)[-1] == "membership.role_changed"
 
 
+def test_an_admin_sets_a_members_whatsapp_number_in_e164(admin_client, agency_a, agent_a):
+    url = reverse("frontend:set_member_phone", args=[agent_a.pk])
+    page = admin_client.post(url, {"phone": "+1 (512) 555-0100"}, follow=True).text
+    with agency_scope(agency_a):
+        agent_a.refresh_from_db()
+    assert agent_a.phone_e164 == "+15125550100"
+    assert "+15125550100" in page
+    assert _actions(agency_a)[-1] == "membership.phone_changed"
+
+
+def test_a_number_without_its_country_code_is_refused_with_the_format(
+    admin_client, agency_a, agent_a
+):
+    url = reverse("frontend:set_member_phone", args=[agent_a.pk])
+    page = admin_client.post(url, {"phone": "512 555 0100"}, follow=True).text
+    with agency_scope(agency_a):
+        agent_a.refresh_from_db()
+    assert agent_a.phone_e164 == ""
+    assert "international format" in page
+
+
+def test_an_empty_number_clears_it(admin_client, agency_a, agent_a):
+    with agency_scope(agency_a):
+        Membership.objects.filter(pk=agent_a.pk).update(phone_e164="+15125550100")
+    admin_client.post(reverse("frontend:set_member_phone", args=[agent_a.pk]), {"phone": ""})
+    with agency_scope(agency_a):
+        agent_a.refresh_from_db()
+    assert agent_a.phone_e164 == ""
+
+
+def test_an_agent_cannot_set_a_members_number(agent_client, agency_a, admin_a):
+    url = reverse("frontend:set_member_phone", args=[admin_a.pk])
+    assert agent_client.post(url, {"phone": "+15125550100"}).status_code == 403
+
+
 def test_the_last_admin_cannot_be_demoted(admin_client, admin_a, agency_a):
     url = reverse("frontend:change_member_role", args=[admin_a.pk])
     response = admin_client.post(url, {"role": Role.AGENT}, follow=True)

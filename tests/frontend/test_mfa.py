@@ -29,6 +29,7 @@ def every_page(agency_a, unenrolled_admin) -> list[tuple[str, str]]:
         ("get", reverse("frontend:members")),
         ("post", reverse("frontend:invite_member")),
         ("post", reverse("frontend:change_member_role", args=[member])),
+        ("post", reverse("frontend:set_member_phone", args=[member])),
         ("get", reverse("frontend:remove_member", args=[member])),
         (
             "post",

@@ -76,6 +76,17 @@ def test_changing_a_role_is_refused(admin_client, agent_a, suspended):
         assert Membership.objects.get(pk=agent_a.pk).role == Role.AGENT
 
 
+def test_setting_a_members_number_is_refused(admin_client, agent_a, suspended):
+    response = admin_client.post(
+        reverse("frontend:set_member_phone", args=[agent_a.pk]),
+        {"phone": "+15125550100"},
+        follow=True,
+    )
+    assert "nothing can be sent or changed" in response.text
+    with agency_scope(suspended):
+        assert Membership.objects.get(pk=agent_a.pk).phone_e164 == ""
+
+
 def test_creating_an_api_key_is_refused_with_a_403_page_that_says_why(admin_client, suspended):
     response = admin_client.post(reverse("frontend:api_keys"), {"name": "crm"})
     assert response.status_code == 403
