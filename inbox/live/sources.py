@@ -204,10 +204,23 @@ _channels: dict[tuple[asyncio.AbstractEventLoop, int, str], _Channel] = {}
 
 async def _close_quietly(pubsub: Any, client: redis.asyncio.Redis) -> None:
     try:
+        await _unsubscribed(pubsub)
         await pubsub.aclose()
         await client.aclose()
-    except (redis.RedisError, OSError):
+    except (redis.RedisError, OSError, TimeoutError):
         logger.warning("live stream: closing the channel's Redis connection failed", exc_info=True)
+
+
+async def _unsubscribed(pubsub: Any, timeout: float = 1.0) -> None:
+    """UNSUBSCRIBE and wait for Redis to confirm it: from then on nobody (PUBSUB NUMSUB, the
+    dispatcher) counts this process as a listener. Only closing the socket would leave that
+    to whenever the server gets round to the closed connection."""
+    if pubsub.connection is None or not pubsub.subscribed:
+        return
+    await pubsub.unsubscribe()
+    async with asyncio.timeout(timeout):
+        while pubsub.subscribed:
+            await pubsub.get_message(timeout=timeout)
 
 
 def _decode(message: dict[str, Any], agency_id: int) -> LiveEvent | None:
